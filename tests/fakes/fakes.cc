@@ -1,0 +1,2 @@
+// Anchor translation unit for the pailfs_fakes library.
+#include "tests/fakes/fake_clock.h"
