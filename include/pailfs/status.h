@@ -74,6 +74,9 @@ class [[nodiscard]] Status {
   Status() = default;  // OK
   Status(Code code, std::string message);
   Status(Code code, std::string message, ServiceError service);
+  // A failure that is naturally a POSIX errno (ENOTEMPTY, EISDIR, EROFS...).
+  // The code is derived from the errno; posix_errno() returns it verbatim.
+  static Status FromErrno(int err, std::string message);
 
   Status(const Status& other);
   Status& operator=(const Status& other);
@@ -89,6 +92,8 @@ class [[nodiscard]] Status {
   const ServiceError* service() const {
     return state_ && state_->service ? &*state_->service : nullptr;
   }
+  // The errno given to FromErrno, or 0.
+  int posix_errno() const { return state_ ? state_->posix_errno : 0; }
   // True when the operation may succeed if simply tried again later.
   bool retryable() const;
   // "NotFound: message [S3 NoSuchKey, HTTP 404, request id X]".
@@ -104,6 +109,7 @@ class [[nodiscard]] Status {
     Code code;
     std::string message;
     std::optional<ServiceError> service;
+    int posix_errno = 0;
   };
   std::unique_ptr<State> state_;
 };

@@ -1,5 +1,7 @@
 #include "pailfs/status.h"
 
+#include <cerrno>
+
 namespace pailfs {
 
 const char* CodeName(Code code) {
@@ -25,12 +27,12 @@ const char* CodeName(Code code) {
 }
 
 Status::Status(Code code, std::string message) {
-  if (code != Code::kOk) state_.reset(new State{code, std::move(message), std::nullopt});
+  if (code != Code::kOk) state_.reset(new State{code, std::move(message), std::nullopt, 0});
 }
 
 Status::Status(Code code, std::string message, ServiceError service) {
   if (code != Code::kOk) {
-    state_.reset(new State{code, std::move(message), std::move(service)});
+    state_.reset(new State{code, std::move(message), std::move(service), 0});
   }
 }
 
@@ -40,6 +42,25 @@ Status::Status(const Status& other)
 Status& Status::operator=(const Status& other) {
   if (this != &other) state_.reset(other.state_ ? new State(*other.state_) : nullptr);
   return *this;
+}
+
+Status Status::FromErrno(int err, std::string message) {
+  Code code;
+  switch (err) {
+    case 0: return Status();
+    case ENOENT: case ENODATA: code = Code::kNotFound; break;
+    case EEXIST: code = Code::kAlreadyExists; break;
+    case EACCES: case EPERM: code = Code::kPermissionDenied; break;
+    case ENOSPC: case EDQUOT: code = Code::kNoSpace; break;
+    case EIO: code = Code::kIoError; break;
+    case ENOTSUP: case EROFS: case EXDEV: code = Code::kNotSupported; break;
+    case ETIMEDOUT: code = Code::kDeadlineExceeded; break;
+    case EAGAIN: code = Code::kUnavailable; break;
+    default: code = Code::kInvalidArgument; break;
+  }
+  Status s(code, std::move(message));
+  s.state_->posix_errno = err;
+  return s;
 }
 
 const std::string& Status::message() const {

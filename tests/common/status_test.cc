@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
+
 namespace pailfs {
 namespace {
 
@@ -56,6 +58,22 @@ TEST(ResultTest, ValueOrStatus) {
   EXPECT_TRUE(UseMacros(8, &out).ok());
   EXPECT_EQ(out, 4);
   EXPECT_EQ(UseMacros(7, &out).code(), Code::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace pailfs
+
+namespace pailfs {
+namespace {
+
+TEST(StatusTest, FromErrnoKeepsErrno) {
+  Status s = Status::FromErrno(ENOTEMPTY, "dir not empty");
+  EXPECT_EQ(s.posix_errno(), ENOTEMPTY);
+  EXPECT_EQ(s.code(), Code::kInvalidArgument);
+  EXPECT_EQ(Status::FromErrno(ENOENT, "x").code(), Code::kNotFound);
+  EXPECT_EQ(Status::FromErrno(ENOSPC, "x").code(), Code::kNoSpace);
+  EXPECT_TRUE(Status::FromErrno(0, "x").ok());
+  EXPECT_EQ(NotFound("x").posix_errno(), 0);
 }
 
 }  // namespace
