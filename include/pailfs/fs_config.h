@@ -1,0 +1,70 @@
+// FsConfig: everything src/fs needs to present a bucket as a filesystem,
+// filled by the app layer from mount options (see docs/OPTIONS.md).
+//
+// Thread-safety: a plain value; the filesystem copies it at construction.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "pailfs/clock.h"
+#include "pailfs/filesystem.h"
+#include "pailfs/object_store.h"
+#include "pailfs/status.h"
+
+namespace pailfs {
+
+struct FsConfig {
+  // Keys live under this prefix ("" or "a/b/" — always ends with '/').
+  std::string prefix;
+  bool read_only = false;
+
+  // Ownership and permissions of objects without POSIX metadata.
+  uid_t uid = 0;
+  gid_t gid = 0;
+  mode_t umask = 0022;     // applied to the defaults below
+  mode_t file_mode = 0644;
+  mode_t dir_mode = 0755;
+
+  // Where written data is staged (a private 0700 directory is made inside).
+  std::string tmp_dir = "/var/tmp";
+
+  // Cache lifetimes (seconds), also handed to the kernel.
+  double attr_ttl = 1.0;       // kernel attribute cache
+  double entry_ttl = 1.0;      // kernel dentry cache
+  double negative_ttl = 1.0;   // kernel negative dentry cache
+  double dir_ttl = 10.0;       // a folder listing answers lookups this long
+  double meta_ttl = 60.0;      // HEAD results reused without revalidation
+
+  // true: trust listings alone, never HEAD for POSIX metadata.
+  bool listing_only = false;
+  int metadata_parallelism = 64;  // HEADs in flight for one listing
+
+  // Writes.
+  uint64_t multipart_threshold = 16ull << 20;  // single PUT below this
+  uint64_t part_size = 8ull << 20;             // grows to fit 10,000 parts
+  int upload_parallelism = 8;                  // parts in flight per file
+
+  // Reads.
+  uint64_t read_chunk = 1ull << 20;             // smallest GET
+  uint64_t max_readahead = 32ull << 20;         // read-ahead window cap
+  int download_parallelism = 8;                 // ranged GETs per file
+
+  // Background retry of uploads that failed at close.
+  std::chrono::seconds retry_min_delay{1};
+  std::chrono::seconds retry_max_delay{60};
+
+  // Default storage class etc. are the store's; content type of new files.
+  std::string default_content_type = "application/octet-stream";
+};
+
+// The S3-backed filesystem. `store` and `clock` must outlive it. Creates
+// the staging directory; performs no request.
+Result<std::unique_ptr<Filesystem>> NewObjectFilesystem(const FsConfig& config, ObjectStore* store,
+                                                        Clock* clock);
+
+}  // namespace pailfs

@@ -1,0 +1,65 @@
+// ObjectReader: reads one version of one object for one open file handle.
+//
+// Every GET is pinned to the ETag seen at open (If-Match), so a reader never
+// mixes two versions; if the object changed, reads fail with
+// kPreconditionFailed (the adapter answers ESTALE... see errno_map.h).
+// Random reads fetch only what they need (rounded to `chunk`); a sequential
+// pattern opens a read-ahead window that doubles from `chunk` up to
+// `max_readahead`, fetched as parallel ranged GETs on the pool. Memory per
+// reader is bounded by max_readahead + chunk.
+//
+// Thread-safety: Read may be called concurrently (FUSE may issue parallel
+// reads on one handle); internal state is locked, GETs run unlocked.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "pailfs/object_store.h"
+#include "pailfs/status.h"
+#include "src/common/thread_pool.h"
+
+namespace pailfs::fs {
+
+struct ReaderOptions {
+  uint64_t chunk = 1ull << 20;
+  uint64_t max_readahead = 32ull << 20;
+  int parallelism = 8;
+};
+
+class ObjectReader {
+ public:
+  ObjectReader(ObjectStore* store, ThreadPool* pool, std::string key, std::string etag,
+               uint64_t size, ReaderOptions options);
+  ~ObjectReader();
+  ObjectReader(const ObjectReader&) = delete;
+  ObjectReader& operator=(const ObjectReader&) = delete;
+
+  // Up to `size` bytes at `offset`; fewer only at the end of the object.
+  Result<std::string> Read(uint64_t offset, size_t size);
+
+  uint64_t object_size() const { return size_; }
+  const std::string& etag() const { return etag_; }
+
+ private:
+  struct Impl;
+  ObjectStore* store_;
+  ThreadPool* pool_;
+  std::string key_;
+  std::string etag_;
+  uint64_t size_;
+  ReaderOptions options_;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Copies an object version (all `size` bytes) into `fd` at offset 0 with
+// parallel ranged GETs pinned to `etag`: used to stage an existing object
+// before a random write. Writes keep their errno (ENOSPC).
+Status DownloadToFile(ObjectStore* store, ThreadPool* pool, const std::string& key,
+                      const std::string& etag, uint64_t size, int fd, uint64_t chunk,
+                      int parallelism);
+
+}  // namespace pailfs::fs

@@ -1,0 +1,64 @@
+// Staging: private local files that hold written data until it is uploaded.
+//
+// A StagingArea owns one directory (mode 0700) inside the configured
+// tmp_dir; every StagedFile in it is created with mode 0600 and is never
+// wholly held in memory. Write errors keep their errno (ENOSPC stays
+// ENOSPC). A StagedFile deletes its file when destroyed unless Keep() was
+// called (data that could not be uploaded at unmount stays on disk, named
+// after its key in a sidecar "<file>.key" so an operator can recover it).
+//
+// Thread-safety: StagingArea is safe from any thread. A StagedFile's
+// PRead/PWrite may run concurrently (pread/pwrite on one fd); Truncate and
+// size changes must be serialized by the caller (the owning file's lock).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "pailfs/status.h"
+
+namespace pailfs::fs {
+
+class StagedFile {
+ public:
+  ~StagedFile();
+  StagedFile(const StagedFile&) = delete;
+  StagedFile& operator=(const StagedFile&) = delete;
+
+  int fd() const { return fd_; }
+  const std::string& path() const { return path_; }
+  // Current length of the staged data.
+  uint64_t size() const;
+
+  Result<size_t> PRead(char* buf, size_t size, uint64_t offset) const;
+  Status PWrite(const char* data, size_t size, uint64_t offset);
+  Status Truncate(uint64_t size);
+  Status Sync();  // fdatasync
+  // Keeps the file on disk at destruction and records `key` beside it.
+  void Keep(const std::string& key);
+
+ private:
+  friend class StagingArea;
+  StagedFile(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  int fd_;
+  std::string path_;
+  bool keep_ = false;
+};
+
+class StagingArea {
+ public:
+  // Creates (or reuses) `<tmp_dir>/pailfs-<uid>-<tag>/` with mode 0700,
+  // refusing a directory owned by someone else or readable by others.
+  static Result<std::unique_ptr<StagingArea>> Open(const std::string& tmp_dir,
+                                                   const std::string& tag);
+  Result<std::unique_ptr<StagedFile>> Create();
+  const std::string& dir() const { return dir_; }
+
+ private:
+  explicit StagingArea(std::string dir) : dir_(std::move(dir)) {}
+  std::string dir_;
+};
+
+}  // namespace pailfs::fs
