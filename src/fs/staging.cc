@@ -1,0 +1,119 @@
+#include "src/fs/staging.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include "pailfs/log.h"
+
+namespace pailfs::fs {
+namespace {
+
+Status ErrnoStatus(int err, const std::string& what) {
+  return Status::FromErrno(err, what + ": " + std::strerror(err));
+}
+
+}  // namespace
+
+StagedFile::~StagedFile() {
+  if (fd_ >= 0) ::close(fd_);
+  if (!keep_) ::unlink(path_.c_str());
+}
+
+uint64_t StagedFile::size() const {
+  struct stat st;
+  if (::fstat(fd_, &st) != 0) return 0;
+  return static_cast<uint64_t>(st.st_size);
+}
+
+Result<size_t> StagedFile::PRead(char* buf, size_t size, uint64_t offset) const {
+  size_t done = 0;
+  while (done < size) {
+    ssize_t n = ::pread(fd_, buf + done, size - done, static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus(errno, "read staged file " + path_);
+    }
+    if (n == 0) break;  // end of file
+    done += static_cast<size_t>(n);
+  }
+  return done;
+}
+
+Status StagedFile::PWrite(const char* data, size_t size, uint64_t offset) {
+  size_t done = 0;
+  while (done < size) {
+    ssize_t n = ::pwrite(fd_, data + done, size - done, static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus(errno, "write staged file " + path_);
+    }
+    if (n == 0) return ErrnoStatus(ENOSPC, "write staged file " + path_);
+    done += static_cast<size_t>(n);
+  }
+  return Status::Ok();
+}
+
+Status StagedFile::Truncate(uint64_t size) {
+  if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) {
+    return ErrnoStatus(errno, "truncate staged file " + path_);
+  }
+  return Status::Ok();
+}
+
+Status StagedFile::Sync() {
+  if (::fdatasync(fd_) != 0) return ErrnoStatus(errno, "sync staged file " + path_);
+  return Status::Ok();
+}
+
+void StagedFile::Keep(const std::string& key) {
+  keep_ = true;
+  const std::string sidecar = path_ + ".key";
+  int fd = ::open(sidecar.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    PAILFS_LOG(kError) << "cannot record key of kept staged file " << path_ << ": "
+                       << std::strerror(errno);
+    return;
+  }
+  std::string line = key + "\n";
+  if (::write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
+    PAILFS_LOG(kError) << "cannot record key of kept staged file " << path_;
+  }
+  ::close(fd);
+}
+
+Result<std::unique_ptr<StagingArea>> StagingArea::Open(const std::string& tmp_dir,
+                                                       const std::string& tag) {
+  std::string dir = tmp_dir;
+  if (dir.empty()) dir = "/var/tmp";
+  if (dir.back() != '/') dir += '/';
+  dir += "pailfs-" + std::to_string(::geteuid()) + "-" + tag;
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return ErrnoStatus(errno, "create staging directory " + dir);
+  }
+  struct stat st;
+  if (::lstat(dir.c_str(), &st) != 0) return ErrnoStatus(errno, "stat staging directory " + dir);
+  if (!S_ISDIR(st.st_mode)) {
+    return Status::FromErrno(ENOTDIR, "staging path " + dir + " is not a directory");
+  }
+  if (st.st_uid != ::geteuid()) {
+    return Status::FromErrno(EACCES, "staging directory " + dir + " belongs to another user");
+  }
+  if ((st.st_mode & 077) != 0 && ::chmod(dir.c_str(), 0700) != 0) {
+    return ErrnoStatus(errno, "make staging directory " + dir + " private");
+  }
+  return std::unique_ptr<StagingArea>(new StagingArea(dir));
+}
+
+Result<std::unique_ptr<StagedFile>> StagingArea::Create() {
+  std::string path = dir_ + "/stage-XXXXXX";
+  int fd = ::mkostemp(path.data(), O_CLOEXEC);  // mode 0600
+  if (fd < 0) return ErrnoStatus(errno, "create staged file in " + dir_);
+  return std::unique_ptr<StagedFile>(new StagedFile(fd, path));
+}
+
+}  // namespace pailfs::fs
