@@ -101,7 +101,10 @@ class Filesystem {
 
   // Directories. OpenDir takes a snapshot; ReadDir pages through it from
   // `offset` (0 = start; "." and ".." included), calling `add` for each entry
-  // until it returns false (the reply buffer is full).
+  // until it returns false (the reply buffer is full). With `plus`, every
+  // entry other than "." and ".." for which `add` returned true counts one
+  // lookup of its inode (the kernel will Forget it); an entry refused by
+  // `add` does not count.
   virtual Result<uint64_t> OpenDir(const Caller& c, Ino ino) = 0;
   virtual Status ReadDir(const Caller& c, Ino ino, uint64_t dh, uint64_t offset, bool plus,
                          const std::function<bool(const DirEntry&)>& add) = 0;
