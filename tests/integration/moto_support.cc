@@ -3,10 +3,13 @@
 #include "tests/integration/moto_support.h"
 
 #include <curl/curl.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -358,6 +361,23 @@ Result<HttpReply> HttpExchange(const std::string& method, const std::string& url
     return Unavailable(method + " " + url + ": " + curl_easy_strerror(rc));
   }
   return reply;
+}
+
+Result<std::string> ClosedPortEndpoint() {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Errno("socket");
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    Status st = Errno("bind");
+    close(fd);
+    return st;
+  }
+  close(fd);
+  return "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
 }
 
 std::string RandomBytes(size_t n, uint64_t seed) {

@@ -126,6 +126,10 @@ Result<HttpReply> HttpExchange(const std::string& method, const std::string& url
                                const std::string& body, std::chrono::seconds timeout,
                                const std::string& content_type = "");
 
+// "http://127.0.0.1:P" for a loopback port that was free a moment ago, so
+// connections to it are refused.
+Result<std::string> ClosedPortEndpoint();
+
 // Deterministic pseudo-random bytes (seeded), for bodies.
 std::string RandomBytes(size_t n, uint64_t seed);
 
