@@ -1,0 +1,119 @@
+#include "src/fs/dir_cache.h"
+
+#include "src/fs/path_rules.h"
+
+namespace pailfs::fs {
+
+void ListingBuilder::AddPage(const ListPage& page) {
+  for (const std::string& cp : page.common_prefixes) {
+    if (cp.size() <= dir_key_.size() || cp.compare(0, dir_key_.size(), dir_key_) != 0) continue;
+    std::string name = cp.substr(dir_key_.size(), cp.size() - dir_key_.size() - 1);
+    if (!IsValidSegment(name)) {
+      LogHiddenKeyOnce(cp, "not a valid POSIX name");
+      continue;
+    }
+    dirs_[name].kind = Kind::kDir;
+  }
+  for (const ObjectInfo& obj : page.objects) {
+    if (obj.key.size() < dir_key_.size() || obj.key.compare(0, dir_key_.size(), dir_key_) != 0) {
+      continue;
+    }
+    std::string rest = obj.key.substr(dir_key_.size());
+    if (rest.empty()) {
+      marker_ = obj;
+      continue;
+    }
+    std::string_view suffix = kLegacyFolderSuffix;
+    if (rest.size() > suffix.size() &&
+        rest.compare(rest.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      std::string name = rest.substr(0, rest.size() - suffix.size());
+      if (IsValidSegment(name)) {
+        ListedEntry& e = dirs_[name];
+        e.kind = Kind::kDir;
+        e.legacy_marker = true;
+        continue;
+      }
+    }
+    if (!IsValidSegment(rest)) {
+      LogHiddenKeyOnce(obj.key, "not a valid POSIX name");
+      continue;
+    }
+    ListedEntry& e = files_[rest];
+    e.kind = Kind::kFile;
+    e.object = obj;
+  }
+}
+
+Listing ListingBuilder::Finish(std::chrono::steady_clock::time_point taken) {
+  Listing out;
+  out.taken = taken;
+  out.marker = std::move(marker_);
+  out.entries = std::move(dirs_);
+  for (auto& [name, entry] : files_) {
+    if (out.entries.count(name)) {
+      LogHiddenKeyOnce(entry.object.key, "a folder of the same name exists (the folder wins)");
+      continue;
+    }
+    out.entries.emplace(name, std::move(entry));
+  }
+  return out;
+}
+
+DirCache::Answer DirCache::Find(const std::string& dir, const std::string& name,
+                                std::chrono::steady_clock::time_point now,
+                                ListedEntry* out) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = listings_.find(dir);
+  if (it == listings_.end() || now - it->second.taken >= ttl_) return Answer::kUnknown;
+  auto e = it->second.entries.find(name);
+  if (e == it->second.entries.end()) return Answer::kAbsent;
+  if (out) *out = e->second;
+  return Answer::kPresent;
+}
+
+std::optional<Listing> DirCache::GetFresh(const std::string& dir,
+                                          std::chrono::steady_clock::time_point now) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = listings_.find(dir);
+  if (it == listings_.end() || now - it->second.taken >= ttl_) return std::nullopt;
+  return it->second;
+}
+
+void DirCache::Put(const std::string& dir, Listing listing) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (listings_.size() > 4096) {
+    // Bound memory: drop listings that are no longer fresh.
+    auto now = listing.taken;
+    for (auto it = listings_.begin(); it != listings_.end();) {
+      it = now - it->second.taken >= ttl_ ? listings_.erase(it) : std::next(it);
+    }
+  }
+  listings_[dir] = std::move(listing);
+}
+
+void DirCache::Upsert(const std::string& dir, const std::string& name, const ListedEntry& entry) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = listings_.find(dir);
+  if (it != listings_.end()) it->second.entries[name] = entry;
+}
+
+void DirCache::Remove(const std::string& dir, const std::string& name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = listings_.find(dir);
+  if (it != listings_.end()) it->second.entries.erase(name);
+}
+
+void DirCache::InvalidateTree(const std::string& path) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto it = listings_.lower_bound(path); it != listings_.end();) {
+    if (!IsSameOrBelow(it->first, path)) {
+      if (it->first.compare(0, path.size(), path) != 0) break;
+      ++it;
+      continue;
+    }
+    it = listings_.erase(it);
+  }
+  if (path.empty()) listings_.clear();
+}
+
+}  // namespace pailfs::fs

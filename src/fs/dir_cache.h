@@ -1,0 +1,81 @@
+// DirCache: folder listings kept in memory for dir_ttl seconds.
+//
+// A Listing is the result of ListObjectsV2(prefix = folder key,
+// delimiter = "/") over every page, classified by the name rules: common
+// prefixes and "x_$folder$" objects are folders, other objects files; the
+// folder wins a clash with a file of the same name (the file is hidden and
+// logged once); keys that cannot be POSIX names are hidden and logged once;
+// the folder's own marker is recorded, not listed. While fresh, a listing
+// answers lookups of any name in the folder, negative ones included.
+// Changes made through this mount update cached listings in place.
+//
+// Thread-safety: all methods may be called from any thread; mu_ is a leaf
+// lock held only for map operations.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "pailfs/object_store.h"
+#include "src/fs/inode_table.h"
+
+namespace pailfs::fs {
+
+struct ListedEntry {
+  Kind kind = Kind::kFile;  // kFile or kDir (symlinks are known after HEAD)
+  ObjectInfo object;        // files: the listed object
+  bool legacy_marker = false;  // dirs: seen as "x_$folder$"
+};
+
+struct Listing {
+  std::chrono::steady_clock::time_point taken{};
+  std::map<std::string, ListedEntry> entries;
+  std::optional<ObjectInfo> marker;  // the folder's own "x/" object
+};
+
+// Builds a Listing page by page.
+class ListingBuilder {
+ public:
+  explicit ListingBuilder(std::string dir_key) : dir_key_(std::move(dir_key)) {}
+  void AddPage(const ListPage& page);
+  Listing Finish(std::chrono::steady_clock::time_point taken);
+
+ private:
+  std::string dir_key_;
+  std::map<std::string, ListedEntry> dirs_;
+  std::map<std::string, ListedEntry> files_;
+  std::optional<ObjectInfo> marker_;
+};
+
+class DirCache {
+ public:
+  explicit DirCache(double ttl_seconds)
+      : ttl_(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+            std::chrono::duration<double>(ttl_seconds))) {}
+
+  enum class Answer { kUnknown, kAbsent, kPresent };
+  // Looks `name` up in a fresh listing of `dir`.
+  Answer Find(const std::string& dir, const std::string& name,
+              std::chrono::steady_clock::time_point now, ListedEntry* out) const;
+  // A copy of a fresh listing of `dir`.
+  std::optional<Listing> GetFresh(const std::string& dir,
+                                  std::chrono::steady_clock::time_point now) const;
+  void Put(const std::string& dir, Listing listing);
+  // In-place updates; no-ops when `dir` has no cached listing.
+  void Upsert(const std::string& dir, const std::string& name, const ListedEntry& entry);
+  void Remove(const std::string& dir, const std::string& name);
+  // Drops the listings of `path` and every folder below it.
+  void InvalidateTree(const std::string& path);
+
+ private:
+  const std::chrono::steady_clock::duration ttl_;
+  mutable std::mutex mu_;  // leaf lock
+  std::map<std::string, Listing> listings_;
+};
+
+}  // namespace pailfs::fs

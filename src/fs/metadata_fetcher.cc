@@ -1,0 +1,85 @@
+#include "src/fs/metadata_fetcher.h"
+
+#include <future>
+
+#include "pailfs/log.h"
+
+namespace pailfs::fs {
+
+MetadataFetcher::MetadataFetcher(ObjectStore* store, int parallelism, size_t max_entries)
+    : store_(store), max_entries_(max_entries), pool_(parallelism < 1 ? 1 : parallelism) {}
+
+std::optional<ObjectInfo> MetadataFetcher::Remembered(const ObjectInfo& listed) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = by_key_.find(listed.key);
+  if (it == by_key_.end() || it->second.etag != listed.etag) return std::nullopt;
+  if (it->second.last_modified != TimePoint{} &&
+      it->second.last_modified != listed.last_modified) {
+    return std::nullopt;
+  }
+  return it->second;
+}
+
+void MetadataFetcher::Remember(const ObjectInfo& info) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (by_key_.size() >= max_entries_ && !by_key_.count(info.key)) {
+    // Crude bound: drop every other entry.
+    bool drop = true;
+    for (auto it = by_key_.begin(); it != by_key_.end();) {
+      it = drop ? by_key_.erase(it) : std::next(it);
+      drop = !drop;
+    }
+  }
+  by_key_[info.key] = info;
+}
+
+void MetadataFetcher::Forget(const std::string& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  by_key_.erase(key);
+}
+
+Result<ObjectInfo> MetadataFetcher::Head(const std::string& key) {
+  Result<ObjectInfo> r = store_->Head(key);
+  if (r.ok()) Remember(*r);
+  return r;
+}
+
+std::future<Result<ObjectInfo>> MetadataFetcher::HeadAsync(const std::string& key) {
+  return pool_.Async([this, key]() -> Result<ObjectInfo> { return Head(key); });
+}
+
+std::optional<ObjectInfo> MetadataFetcher::FetchOne(const ObjectInfo& listed) {
+  if (auto r = Remembered(listed)) return r;
+  Result<ObjectInfo> r = Head(listed.key);
+  if (!r.ok()) {
+    if (r.status().code() != Code::kNotFound) {
+      PAILFS_LOG(kWarning) << "HEAD " << listed.key << ": " << r.status().ToString();
+    }
+    return std::nullopt;
+  }
+  return *r;
+}
+
+std::vector<std::optional<ObjectInfo>> MetadataFetcher::FetchMany(
+    const std::vector<ObjectInfo>& listed) {
+  std::vector<std::optional<ObjectInfo>> out(listed.size());
+  std::vector<std::pair<size_t, std::future<Result<ObjectInfo>>>> pending;
+  for (size_t i = 0; i < listed.size(); ++i) {
+    if (auto r = Remembered(listed[i])) {
+      out[i] = std::move(r);
+      continue;
+    }
+    pending.emplace_back(i, HeadAsync(listed[i].key));
+  }
+  for (auto& [i, fut] : pending) {
+    Result<ObjectInfo> r = fut.get();
+    if (r.ok()) {
+      out[i] = std::move(r).value();
+    } else if (r.status().code() != Code::kNotFound) {
+      PAILFS_LOG(kWarning) << "HEAD " << listed[i].key << ": " << r.status().ToString();
+    }
+  }
+  return out;
+}
+
+}  // namespace pailfs::fs

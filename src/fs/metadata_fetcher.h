@@ -1,0 +1,57 @@
+// MetadataFetcher: HEADs for POSIX metadata, in parallel, remembered by
+// object version.
+//
+// FetchMany HEADs every listed object whose version (key, ETag,
+// Last-Modified) it does not remember, with up to `parallelism` HEADs in
+// flight on its own pool, and waits for them; a version is never HEADed
+// twice while remembered. Versions written by this mount are remembered
+// with an unknown Last-Modified (they match any Last-Modified for their
+// ETag). Memory: one entry per key, bounded by `max_entries` (the oldest
+// half is dropped beyond it).
+//
+// Thread-safety: all methods may be called from any thread; mu_ is a leaf
+// lock never held across a request. Callers must not be tasks of the
+// fetcher's own pool.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pailfs/object_store.h"
+#include "pailfs/status.h"
+#include "src/common/thread_pool.h"
+
+namespace pailfs::fs {
+
+class MetadataFetcher {
+ public:
+  MetadataFetcher(ObjectStore* store, int parallelism, size_t max_entries = 200000);
+
+  // HEAD results for `listed`, in order; nullopt where the HEAD failed (the
+  // object vanished since the listing, or an error, which is logged).
+  std::vector<std::optional<ObjectInfo>> FetchMany(const std::vector<ObjectInfo>& listed);
+  // One object; a remembered version costs no request.
+  std::optional<ObjectInfo> FetchOne(const ObjectInfo& listed);
+  // An unconditional HEAD whose result is remembered.
+  Result<ObjectInfo> Head(const std::string& key);
+  // Starts a HEAD on the fetcher's pool (used for parallel lookups).
+  std::future<Result<ObjectInfo>> HeadAsync(const std::string& key);
+  // Remembers a version this mount wrote (last_modified may be epoch).
+  void Remember(const ObjectInfo& info);
+  void Forget(const std::string& key);
+  std::optional<ObjectInfo> Remembered(const ObjectInfo& listed) const;
+  ThreadPool* pool() { return &pool_; }
+
+ private:
+  ObjectStore* store_;
+  const size_t max_entries_;
+  mutable std::mutex mu_;  // leaf lock
+  std::map<std::string, ObjectInfo> by_key_;  // guarded by mu_
+  ThreadPool pool_;  // declared last: joined first
+};
+
+}  // namespace pailfs::fs

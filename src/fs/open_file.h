@@ -1,0 +1,51 @@
+// OpenFile and Handle: the state of open files.
+//
+// OpenFile is per inode and shared by all handles of that inode, so one
+// handle sees another's writes at once: the staged copy of the data (once
+// the file was written or truncated), whether it differs from the stored
+// object (dirty) and the handles open on it. The metadata to upload with
+// the content is the inode's NodeInfo (kept current by chmod & co. while
+// the file is dirty).
+//
+// A Handle is one open(2) / create(2): its flags and the object version
+// (ETag, size) its reads are pinned to when nothing is staged.
+//
+// Thread-safety: OpenFile is guarded by its Inode::mu. Handle fields other
+// than `mu`-guarded ones are immutable after creation; `reader`, `etag` and
+// `size` are guarded by Handle::mu (a leaf lock, never held across a read).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+
+#include "src/fs/inode_table.h"
+#include "src/fs/object_reader.h"
+#include "src/fs/staging.h"
+
+namespace pailfs::fs {
+
+struct OpenFile {
+  std::unique_ptr<StagedFile> staged;  // null until written or truncated
+  uint64_t size = 0;                   // length of the staged data
+  bool dirty = false;                  // staged data not yet uploaded
+  bool kept = false;                   // FlushAll gave up; left on disk
+  int handles = 0;
+  std::set<uint64_t> fhs;              // open handle ids
+};
+
+struct Handle {
+  Handle(InodePtr i, int f) : inode(std::move(i)), flags(f) {}
+  const InodePtr inode;
+  const int flags;
+  std::mutex mu;  // leaf
+  std::string etag;  // guarded by mu: the version reads are pinned to
+  uint64_t size = 0;  // guarded by mu: that version's size
+  std::shared_ptr<ObjectReader> reader;  // guarded by mu; created on first read
+};
+
+using HandlePtr = std::shared_ptr<Handle>;
+
+}  // namespace pailfs::fs
