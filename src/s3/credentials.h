@@ -57,14 +57,26 @@ struct CredentialsOptions {
   std::string bucket;  // selects BUCKET:ACCESS:SECRET lines
   bool anonymous = false;
   std::string home_dir;  // empty: $HOME
+  // The system-wide passwd file tried after ~/.passwd-s3fs (tests move it).
+  std::string system_passwd_file = "/etc/passwd-s3fs";
   // Endpoints of the metadata services (tests point them at loopback).
   std::string imds_endpoint = "http://169.254.169.254";
   std::string container_host = "http://169.254.170.2";
   std::chrono::seconds refresh_margin{300};
 };
 
+// HttpOptions for the transport given to the chain: a 1 s connect timeout
+// and a short stall limit, so that IMDS, tried last, costs about a second
+// when not on EC2. The chain makes one attempt per request, no retries, and
+// after IMDS proved unreachable it is not tried again for five minutes.
+HttpOptions MetadataHttpOptions();
+
 // `transport` is used for the container and IMDS sources and must outlive
-// the provider; `env` and `clock` likewise.
+// the provider; `env` and `clock` likewise. Build it from
+// MetadataHttpOptions() (not the S3 transport with its longer timeouts).
+// Local sources (options, environment, profiles, passwd file) are checked
+// here, so a broken one (missing named profile, readable passwd file) fails
+// the construction; the container and IMDS sources are asked at first Get().
 Result<std::unique_ptr<CredentialsProvider>> NewDefaultCredentialsChain(
     const CredentialsOptions& options, EnvReader env, HttpTransport* transport, Clock* clock);
 
