@@ -98,6 +98,11 @@ Result<HttpResponse> S3ClientImpl::Send(const S3Request& request) {
         if (!request.check) return reply;
         status = request.check(response);
         if (status.ok()) return reply;
+        if (const ServiceError* service = status.service()) {
+          // An <Error> inside a 200 reply: classify it like any S3 error.
+          status = Status(CodeForServiceError(service->http_status, service->code),
+                          status.message(), *service);
+        }
         status = status.Annotate(what);
       } else if (std::find(request.pass_statuses.begin(), request.pass_statuses.end(), http) !=
                  request.pass_statuses.end()) {
