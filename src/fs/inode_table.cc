@@ -8,7 +8,10 @@ namespace {
 
 // Keeps metadata `old` knew when `fresh` (from a listing) does not carry it.
 void MergeKnown(const NodeInfo& old, NodeInfo* fresh) {
-  if (fresh->meta_known || !old.meta_known || old.kind != fresh->kind) return;
+  if (fresh->meta_known || !old.meta_known) return;
+  // A listing cannot tell a symlink from a file: keep what a HEAD told.
+  if (old.kind == Kind::kSymlink && fresh->kind == Kind::kFile) fresh->kind = Kind::kSymlink;
+  if (old.kind != fresh->kind) return;
   if (fresh->kind != Kind::kDir && old.etag != fresh->etag) return;
   fresh->meta_known = true;
   fresh->meta = old.meta;
@@ -55,7 +58,10 @@ InodePtr InodeTable::Upsert(const std::string& path, const NodeInfo& info, uint6
   auto it = by_path_.find(path);
   if (it != by_path_.end()) {
     auto& inode = by_ino_.at(it->second);
-    if (inode->local || inode->info.kind == info.kind || path.empty()) {
+    bool same_kind = inode->info.kind == info.kind ||
+                     (!info.meta_known && info.kind == Kind::kFile &&
+                      inode->info.kind == Kind::kSymlink);
+    if (inode->local || same_kind || path.empty()) {
       if (!inode->local && !path.empty()) {
         NodeInfo fresh = info;
         MergeKnown(inode->info, &fresh);
@@ -183,6 +189,21 @@ std::vector<InodePtr> InodeTable::All() const {
   std::vector<InodePtr> out;
   out.reserve(by_ino_.size());
   for (auto& [ino, inode] : by_ino_) out.push_back(inode);
+  return out;
+}
+
+std::vector<std::pair<std::string, NodeInfo>> InodeTable::LocalChildren(
+    const std::string& dir) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::pair<std::string, NodeInfo>> out;
+  std::string prefix = dir.empty() ? std::string() : dir + "/";
+  for (auto it = by_path_.lower_bound(prefix);
+       it != by_path_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
+    if (it->first.size() == prefix.size()) continue;
+    if (it->first.find('/', prefix.size()) != std::string::npos) continue;
+    const Inode& inode = *by_ino_.at(it->second);
+    if (inode.local && !inode.detached) out.emplace_back(it->first, inode.info);
+  }
   return out;
 }
 

@@ -110,6 +110,8 @@ class InodeTable {
   };
   Snapshot Snap(const InodePtr& inode) const;
   std::vector<InodePtr> All() const;
+  // Paths and infos of the `local` inodes directly inside folder `dir`.
+  std::vector<std::pair<std::string, NodeInfo>> LocalChildren(const std::string& dir) const;
   Ino NewIno();
   size_t size() const;
 

@@ -1,0 +1,187 @@
+// ObjectFs: the Filesystem over an ObjectStore (see docs/SEMANTICS.md and
+// /work/notes/FS_DESIGN.md for the behaviour).
+//
+// Pieces: InodeTable (numbers, paths, what is known), DirCache (listings
+// that answer lookups for dir_ttl), MetadataFetcher (parallel HEADs
+// remembered by version), per-inode OpenFile (staged data shared by all
+// handles), Uploader/ObjectReader (data path), UploadRetrier (background
+// retry after Release). The implementation is split by operation family:
+// object_fs.cc (construction, attributes, helpers), object_fs_names.cc
+// (lookup, getattr), object_fs_dirs.cc (readdir, mkdir, rmdir),
+// object_fs_modify.cc (unlink, rename, symlink), object_fs_attrs.cc
+// (setattr, xattrs, statfs), object_fs_files.cc (open, read, write, flush).
+//
+// Thread-safety: every Filesystem method may run concurrently. Locks, in
+// order: Inode::mu (one file's data path; may be held across that file's
+// own requests: download, upload, self-copy, delete) -> the leaf locks
+// (InodeTable, DirCache, handle tables, MetadataFetcher, Handle::mu), each
+// held only for map operations. Never two Inode::mu at once. Listing,
+// lookups, folder renames and metadata HEADs run with no lock held, so
+// requests for unrelated files never wait on each other.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "pailfs/clock.h"
+#include "pailfs/filesystem.h"
+#include "pailfs/fs_config.h"
+#include "pailfs/object_store.h"
+#include "src/common/thread_pool.h"
+#include "src/fs/dir_cache.h"
+#include "src/fs/inode_table.h"
+#include "src/fs/metadata_fetcher.h"
+#include "src/fs/open_file.h"
+#include "src/fs/path_rules.h"
+#include "src/fs/staging.h"
+#include "src/fs/upload_retrier.h"
+#include "src/fs/uploader.h"
+
+namespace pailfs::fs {
+
+class ObjectFs final : public Filesystem {
+ public:
+  ObjectFs(const FsConfig& config, ObjectStore* store, Clock* clock,
+           std::unique_ptr<StagingArea> staging);
+  ~ObjectFs() override;
+
+  Result<Entry> Lookup(const Caller& c, Ino parent, const std::string& name) override;
+  void Forget(Ino ino, uint64_t nlookup) override;
+  Result<Entry> GetAttr(const Caller& c, Ino ino) override;
+  Result<Entry> SetAttr(const Caller& c, Ino ino, const SetAttrRequest& request) override;
+  Result<Entry> Mkdir(const Caller& c, Ino parent, const std::string& name, mode_t mode) override;
+  Status Rmdir(const Caller& c, Ino parent, const std::string& name) override;
+  Status Unlink(const Caller& c, Ino parent, const std::string& name) override;
+  Status Rename(const Caller& c, Ino parent, const std::string& name, Ino new_parent,
+                const std::string& new_name, unsigned int flags) override;
+  Result<Entry> Symlink(const Caller& c, const std::string& target, Ino parent,
+                        const std::string& name) override;
+  Result<std::string> Readlink(const Caller& c, Ino ino) override;
+  Result<Entry> Link(const Caller& c, Ino ino, Ino new_parent,
+                     const std::string& new_name) override;
+  Result<uint64_t> OpenDir(const Caller& c, Ino ino) override;
+  Status ReadDir(const Caller& c, Ino ino, uint64_t dh, uint64_t offset, bool plus,
+                 const std::function<bool(const DirEntry&)>& add) override;
+  void ReleaseDir(Ino ino, uint64_t dh) override;
+  Result<uint64_t> Open(const Caller& c, Ino ino, int flags) override;
+  Result<Created> Create(const Caller& c, Ino parent, const std::string& name, mode_t mode,
+                         int flags) override;
+  Result<std::string> Read(Ino ino, uint64_t fh, uint64_t offset, size_t size) override;
+  Result<size_t> Write(Ino ino, uint64_t fh, uint64_t offset, const char* data,
+                       size_t size) override;
+  Status Flush(Ino ino, uint64_t fh) override;
+  Status Fsync(Ino ino, uint64_t fh, bool datasync) override;
+  void Release(Ino ino, uint64_t fh) override;
+  Status SetXattr(const Caller& c, Ino ino, const std::string& name, const std::string& value,
+                  int flags) override;
+  Result<std::string> GetXattr(const Caller& c, Ino ino, const std::string& name) override;
+  Result<std::vector<std::string>> ListXattr(const Caller& c, Ino ino) override;
+  Status RemoveXattr(const Caller& c, Ino ino, const std::string& name) override;
+  Result<StatFs> StatFilesystem() override;
+  Status FlushAll() override;
+
+ private:
+  using SteadyTime = std::chrono::steady_clock::time_point;
+
+  // One entry of an open directory's snapshot.
+  struct DirSnapEntry {
+    std::string name;
+    NodeInfo info;
+    bool needs_meta = false;  // a file whose metadata is not known yet
+    ObjectInfo listed;
+  };
+  struct DirHandle {
+    std::mutex mu;  // leaf; guards entries/meta_done
+    Ino ino = 0;
+    std::string path;
+    std::vector<DirSnapEntry> entries;
+    bool meta_done = false;
+  };
+
+  // --- object_fs.cc: helpers ---
+  SteadyTime Mono() const { return clock_->MonotonicNow(); }
+  timespec NowSpec() const;
+  std::string FileKeyOf(const std::string& path) const { return FileKey(config_.prefix, path); }
+  std::string DirKeyOf(const std::string& path) const { return DirKey(config_.prefix, path); }
+  Status CheckWritable() const;
+  // Effective stat of `info` for inode `ino`.
+  struct stat MakeStat(Ino ino, const NodeInfo& info) const;
+  Entry MakeEntry(Ino ino, const NodeInfo& info) const;
+  Entry EntryOf(const InodePtr& inode) const;
+  // Applies a HEAD result to `info` (kind from type/mode, metadata, version).
+  void ApplyHead(const ObjectInfo& head, NodeInfo* info) const;
+  NodeInfo FromListed(const ListedEntry& e) const;
+  // The full POSIX metadata of `info` with defaults filled in.
+  PosixMeta EffectiveMeta(const NodeInfo& info) const;
+  WriteOptions WriteOptionsFor(const NodeInfo& info) const;
+  void RememberWritten(const std::string& key, const NodeInfo& info);
+  ListedEntry ListedFor(const std::string& key, const NodeInfo& info) const;
+
+  // --- object_fs_names.cc ---
+  Result<InodePtr> GetInode(Ino ino) const;
+  // The directory inode `ino` and its path.
+  Result<InodePtr> DirInode(Ino ino, std::string* path) const;
+  // What exists at `dir`/`name` (nullopt: nothing). `need_meta`: HEAD files
+  // whose POSIX metadata is unknown (unless listing_only).
+  Result<std::optional<NodeInfo>> ResolveChild(const std::string& dir, const std::string& name,
+                                               bool need_meta);
+  Result<std::optional<NodeInfo>> ResolveUncached(const std::string& path, bool need_meta);
+  // Lists `dir` (all pages) into the DirCache.
+  Result<Listing> ListDir(const std::string& dir);
+  // True when `dir` has any key below it other than its own marker.
+  Result<bool> DirHasChildren(const std::string& dir);
+
+  // --- object_fs_files.cc ---
+  // Requires inode->mu. Creates inode->open if missing.
+  OpenFile* OpenStateLocked(const InodePtr& inode);
+  // Requires inode->mu: makes sure the data is staged (downloading the
+  // stored version unless `empty`).
+  Status EnsureStagedLocked(const InodePtr& inode, bool empty);
+  // Requires inode->mu: uploads staged data if dirty.
+  Status UploadLocked(const InodePtr& inode);
+  // Requires inode->mu: drops staging once nothing needs it.
+  void MaybeDropStagedLocked(const InodePtr& inode);
+  Result<uint64_t> OpenInode(const InodePtr& inode, int flags);
+  HandlePtr GetHandle(uint64_t fh) const;
+  Status RetryUpload(const InodePtr& inode);
+  // Points the handles of `inode` at a new version with the same content.
+  void RepinHandlesLocked(const InodePtr& inode, const std::string& etag, uint64_t size);
+
+  // --- object_fs_attrs.cc ---
+  // Changes POSIX metadata and persists it (pending upload or self-copy).
+  Status ChangeMeta(const InodePtr& inode, const std::function<Status(NodeInfo*)>& change);
+  Status Truncate(const InodePtr& inode, uint64_t size);
+  Status EnsureMetaKnownLocked(const InodePtr& inode);
+
+  // --- object_fs_modify.cc ---
+  // Detaches the inode at `path` (if any) keeping open handles working.
+  Status DetachForRemoval(const std::string& path);
+  Status RenameFile(const std::string& from, const std::string& to, const NodeInfo& info);
+  Status RenameDir(const std::string& from, const std::string& to);
+
+  const FsConfig config_;
+  ObjectStore* const store_;
+  Clock* const clock_;
+  std::unique_ptr<StagingArea> staging_;
+  InodeTable inodes_;
+  DirCache dirs_;
+  std::unique_ptr<ThreadPool> io_pool_;    // ranged GETs, upload parts
+  std::unique_ptr<ThreadPool> copy_pool_;  // folder rename copies
+  MetadataFetcher fetcher_;
+  Uploader uploader_;
+
+  mutable std::mutex handles_mu_;  // leaf: guards the maps below
+  std::unordered_map<uint64_t, HandlePtr> handles_;
+  std::unordered_map<uint64_t, std::shared_ptr<DirHandle>> dir_handles_;
+  uint64_t next_fh_ = 1;
+
+  std::unique_ptr<UploadRetrier> retrier_;  // last: stopped first
+};
+
+}  // namespace pailfs::fs

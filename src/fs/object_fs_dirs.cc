@@ -1,0 +1,181 @@
+// ObjectFs: directory listings, mkdir and rmdir.
+#include <sys/stat.h>
+
+#include <cerrno>
+
+#include "pailfs/log.h"
+#include "src/fs/object_fs.h"
+
+namespace pailfs::fs {
+
+Result<uint64_t> ObjectFs::OpenDir(const Caller&, Ino ino) {
+  std::string path;
+  PAILFS_ASSIGN_OR_RETURN(InodePtr inode, DirInode(ino, &path));
+  std::optional<Listing> fresh = dirs_.GetFresh(path, Mono());
+  if (!fresh) {
+    PAILFS_ASSIGN_OR_RETURN(Listing listing, ListDir(path));
+    fresh = std::move(listing);
+  }
+  if (fresh->marker && !config_.listing_only && ino != kRootIno) {
+    if (std::optional<ObjectInfo> marker = fetcher_.FetchOne(*fresh->marker)) {
+      inodes_.With(inode, [&](Inode& node) {
+        if (node.info.kind == Kind::kDir) ApplyHead(*marker, &node.info);
+      });
+    }
+  }
+  auto handle = std::make_shared<DirHandle>();
+  handle->ino = ino;
+  handle->path = path;
+  handle->entries.reserve(fresh->entries.size());
+  for (const auto& [name, listed] : fresh->entries) {
+    DirSnapEntry e;
+    e.name = name;
+    e.info = FromListed(listed);
+    e.needs_meta = e.info.kind == Kind::kFile && !e.info.meta_known;
+    e.listed = listed.object;
+    if (InodePtr known = inodes_.FindPath(JoinPath(path, name))) {
+      auto snap = inodes_.Snap(known);
+      if (snap.local) {
+        e.info = snap.info;
+        e.needs_meta = false;
+      }
+    }
+    handle->entries.push_back(std::move(e));
+  }
+  std::lock_guard<std::mutex> lock(handles_mu_);
+  uint64_t dh = next_fh_++;
+  dir_handles_[dh] = std::move(handle);
+  return dh;
+}
+
+Status ObjectFs::ReadDir(const Caller&, Ino ino, uint64_t dh, uint64_t offset, bool plus,
+                         const std::function<bool(const DirEntry&)>& add) {
+  std::shared_ptr<DirHandle> handle;
+  {
+    std::lock_guard<std::mutex> lock(handles_mu_);
+    auto it = dir_handles_.find(dh);
+    if (it != dir_handles_.end()) handle = it->second;
+  }
+  if (!handle || handle->ino != ino) return Status::FromErrno(EBADF, "unknown directory handle");
+  // Held across the metadata HEADs of this one handle only.
+  std::lock_guard<std::mutex> lock(handle->mu);
+  if (plus && !handle->meta_done && !config_.listing_only) {
+    std::vector<ObjectInfo> wanted;
+    std::vector<size_t> index;
+    for (size_t i = 0; i < handle->entries.size(); ++i) {
+      if (!handle->entries[i].needs_meta) continue;
+      wanted.push_back(handle->entries[i].listed);
+      index.push_back(i);
+    }
+    std::vector<std::optional<ObjectInfo>> heads = fetcher_.FetchMany(wanted);
+    for (size_t k = 0; k < heads.size(); ++k) {
+      DirSnapEntry& e = handle->entries[index[k]];
+      if (heads[k]) ApplyHead(*heads[k], &e.info);
+      e.needs_meta = false;
+    }
+    handle->meta_done = true;
+  }
+  const uint64_t total = handle->entries.size() + 2;
+  for (uint64_t off = offset; off < total; ++off) {
+    DirEntry de;
+    de.offset = off + 1;
+    if (off < 2) {
+      Ino self = ino;
+      if (off == 1 && ino != kRootIno) {
+        InodePtr parent = inodes_.FindPath(ParentPath(handle->path));
+        self = parent ? parent->ino : kRootIno;
+      }
+      de.name = off == 0 ? "." : "..";
+      de.entry.attr.st_ino = self;
+      de.entry.attr.st_mode = S_IFDIR | 0755;
+      if (!add(de)) break;
+      continue;
+    }
+    const DirSnapEntry& e = handle->entries[off - 2];
+    de.name = e.name;
+    std::string path = JoinPath(handle->path, e.name);
+    if (plus) {
+      InodePtr inode = inodes_.Upsert(path, e.info, 0, Mono());
+      de.entry = EntryOf(inode);
+      if (!add(de)) {
+        inodes_.Forget(inode->ino, 0);  // drops it if nobody else holds it
+        break;
+      }
+      inodes_.AddLookups(inode->ino, 1);
+    } else {
+      InodePtr known = inodes_.FindPath(path);
+      Ino n = known ? known->ino : inodes_.NewIno();
+      de.entry.attr = MakeStat(n, e.info);
+      if (!add(de)) break;
+    }
+  }
+  return Status::Ok();
+}
+
+void ObjectFs::ReleaseDir(Ino, uint64_t dh) {
+  std::lock_guard<std::mutex> lock(handles_mu_);
+  dir_handles_.erase(dh);
+}
+
+Result<Entry> ObjectFs::Mkdir(const Caller& c, Ino parent, const std::string& name, mode_t mode) {
+  PAILFS_RETURN_IF_ERROR(CheckWritable());
+  std::string dir;
+  PAILFS_ASSIGN_OR_RETURN(InodePtr dir_inode, DirInode(parent, &dir));
+  std::string path = JoinPath(dir, name);
+  std::string dkey = DirKeyOf(path);
+  PAILFS_RETURN_IF_ERROR(ValidateNewName(name, dkey.size()));
+  PAILFS_ASSIGN_OR_RETURN(std::optional<NodeInfo> existing, ResolveChild(dir, name, false));
+  if (existing) return Status::FromErrno(EEXIST, "\"" + path + "\" exists");
+
+  NodeInfo info;
+  info.kind = Kind::kDir;
+  info.dir_marker = true;
+  info.meta_known = true;
+  info.content_type = std::string(kDirContentType);
+  info.last_modified = clock_->Now();
+  timespec now = NowSpec();
+  info.meta.mode = S_IFDIR | (mode & 07777 & ~c.umask);
+  info.meta.uid = c.uid;
+  info.meta.gid = c.gid;
+  info.meta.mtime = info.meta.ctime = info.meta.atime = now;
+  WriteOptions w = WriteOptionsFor(info);
+  PAILFS_ASSIGN_OR_RETURN(info.etag, store_->Put(dkey, BodySource::FromMemory(""), w));
+  InodePtr inode = inodes_.Create(path, info, 1, Mono());
+  dirs_.Upsert(dir, name, ListedFor(dkey, info));
+  Listing empty;
+  empty.taken = Mono();
+  ObjectInfo marker;
+  marker.key = dkey;
+  marker.etag = info.etag;
+  marker.last_modified = info.last_modified;
+  empty.marker = marker;
+  dirs_.Put(path, std::move(empty));
+  RememberWritten(dkey, info);
+  return EntryOf(inode);
+}
+
+Status ObjectFs::Rmdir(const Caller&, Ino parent, const std::string& name) {
+  PAILFS_RETURN_IF_ERROR(CheckWritable());
+  std::string dir;
+  PAILFS_ASSIGN_OR_RETURN(InodePtr dir_inode, DirInode(parent, &dir));
+  PAILFS_ASSIGN_OR_RETURN(std::optional<NodeInfo> info, ResolveChild(dir, name, false));
+  std::string path = JoinPath(dir, name);
+  if (!info) return Status::FromErrno(ENOENT, "\"" + path + "\" does not exist");
+  if (info->kind != Kind::kDir) return Status::FromErrno(ENOTDIR, "\"" + path + "\" is a file");
+  PAILFS_ASSIGN_OR_RETURN(bool busy, DirHasChildren(path));
+  if (busy) return Status::FromErrno(ENOTEMPTY, "\"" + path + "\" is not empty");
+  std::vector<std::string> keys = {DirKeyOf(path), LegacyDirKey(config_.prefix, path)};
+  if (info->dir_object) keys.push_back(FileKeyOf(path));
+  PAILFS_ASSIGN_OR_RETURN(std::vector<DeleteFailure> failed, store_->DeleteMany(keys));
+  if (!failed.empty()) {
+    return Status::FromErrno(EIO, "could not delete " + failed[0].key + ": " + failed[0].code +
+                                      " " + failed[0].message);
+  }
+  if (InodePtr inode = inodes_.FindPath(path)) inodes_.Detach(inode);
+  dirs_.Remove(dir, name);
+  dirs_.InvalidateTree(path);
+  fetcher_.Forget(DirKeyOf(path));
+  return Status::Ok();
+}
+
+}  // namespace pailfs::fs

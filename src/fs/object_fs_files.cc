@@ -1,0 +1,373 @@
+// ObjectFs: open files: open, create, read, write, flush, release.
+#include <fcntl.h>
+
+#include <cerrno>
+#include <set>
+
+#include "pailfs/log.h"
+#include "src/fs/object_fs.h"
+#include "src/fs/object_reader.h"
+
+namespace pailfs::fs {
+
+OpenFile* ObjectFs::OpenStateLocked(const InodePtr& inode) {
+  if (!inode->open) inode->open = std::make_unique<OpenFile>();
+  return inode->open.get();
+}
+
+HandlePtr ObjectFs::GetHandle(uint64_t fh) const {
+  std::lock_guard<std::mutex> lock(handles_mu_);
+  auto it = handles_.find(fh);
+  return it == handles_.end() ? nullptr : it->second;
+}
+
+Status ObjectFs::EnsureStagedLocked(const InodePtr& inode, bool empty) {
+  OpenFile* of = OpenStateLocked(inode);
+  if (of->staged) return Status::Ok();
+  PAILFS_ASSIGN_OR_RETURN(std::unique_ptr<StagedFile> staged, staging_->Create());
+  auto snap = inodes_.Snap(inode);
+  uint64_t size = 0;
+  if (!empty && snap.info.size > 0 && !snap.info.etag.empty()) {
+    PAILFS_RETURN_IF_ERROR(DownloadToFile(store_, io_pool_.get(), FileKeyOf(snap.path),
+                                          snap.info.etag, snap.info.size, staged->fd(),
+                                          config_.read_chunk, config_.download_parallelism)
+                               .Annotate("staging \"" + snap.path + "\""));
+    size = snap.info.size;
+  }
+  of->staged = std::move(staged);
+  of->size = size;
+  inodes_.With(inode, [&](Inode& n) {
+    n.local = true;
+    n.info.size = size;
+  });
+  return Status::Ok();
+}
+
+void ObjectFs::RepinHandlesLocked(const InodePtr& inode, const std::string& etag, uint64_t size) {
+  if (!inode->open) return;
+  for (uint64_t fh : inode->open->fhs) {
+    HandlePtr h = GetHandle(fh);
+    if (!h) continue;
+    std::lock_guard<std::mutex> lock(h->mu);
+    h->etag = etag;
+    h->size = size;
+    h->reader.reset();
+  }
+}
+
+Status ObjectFs::UploadLocked(const InodePtr& inode) {
+  OpenFile* of = inode->open.get();
+  if (!of || !of->dirty) return Status::Ok();
+  auto snap = inodes_.Snap(inode);
+  if (snap.detached) {
+    of->dirty = false;  // unlinked: nothing to save
+    return Status::Ok();
+  }
+  if (!of->staged) PAILFS_RETURN_IF_ERROR(EnsureStagedLocked(inode, true));
+  std::string key = FileKeyOf(snap.path);
+  NodeInfo info = snap.info;
+  info.size = of->size;
+  WriteOptions w = WriteOptionsFor(info);
+  Result<std::string> etag = uploader_.Upload(key, of->staged->fd(), of->size, w);
+  if (!etag.ok()) {
+    PAILFS_LOG(kWarning) << "upload of \"" << snap.path << "\" failed: " << etag.status().ToString();
+    return etag.status().Annotate("upload of \"" + snap.path + "\"");
+  }
+  of->dirty = false;
+  info.etag = *etag;
+  info.last_modified = clock_->Now();
+  info.content_type = w.content_type;
+  info.user_metadata = w.user_metadata;
+  info.meta_known = true;
+  inodes_.With(inode, [&](Inode& n) {
+    n.info.etag = info.etag;
+    n.info.size = info.size;
+    n.info.last_modified = info.last_modified;
+    n.info.content_type = info.content_type;
+    n.info.user_metadata = info.user_metadata;
+    n.info.meta_known = true;
+    n.validated = Mono();
+  });
+  dirs_.Upsert(ParentPath(snap.path), BaseName(snap.path), ListedFor(key, info));
+  RememberWritten(key, info);
+  RepinHandlesLocked(inode, info.etag, info.size);
+  return Status::Ok();
+}
+
+void ObjectFs::MaybeDropStagedLocked(const InodePtr& inode) {
+  OpenFile* of = inode->open.get();
+  if (!of || of->dirty || of->handles > 0) return;
+  inode->open.reset();
+  inodes_.With(inode, [](Inode& n) { n.local = false; });
+}
+
+Result<uint64_t> ObjectFs::OpenInode(const InodePtr& inode, int flags) {
+  auto snap = inodes_.Snap(inode);
+  if (snap.info.kind == Kind::kDir) return Status::FromErrno(EISDIR, "is a directory");
+  if (snap.info.kind == Kind::kSymlink) return Status::FromErrno(ELOOP, "is a symlink");
+  bool writable = (flags & O_ACCMODE) != O_RDONLY;
+  if (config_.read_only && (writable || (flags & O_TRUNC))) {
+    return Status::FromErrno(EROFS, "read-only mount");
+  }
+  std::lock_guard<std::mutex> lock(inode->mu);
+  OpenFile* of = OpenStateLocked(inode);
+  // Close-to-open: the first open revalidates with one HEAD.
+  if (of->handles == 0 && !of->staged && !snap.detached && !snap.info.etag.empty() &&
+      Mono() - snap.validated >= std::chrono::seconds(1)) {
+    Result<ObjectInfo> head = fetcher_.Head(FileKeyOf(snap.path));
+    if (!head.ok()) {
+      MaybeDropStagedLocked(inode);
+      if (head.status().code() == Code::kNotFound) {
+        dirs_.Remove(ParentPath(snap.path), BaseName(snap.path));
+        return Status::FromErrno(ENOENT, "\"" + snap.path + "\" no longer exists");
+      }
+      return head.status();
+    }
+    inodes_.With(inode, [&](Inode& n) {
+      ApplyHead(*head, &n.info);
+      n.validated = Mono();
+    });
+    snap = inodes_.Snap(inode);
+  }
+  if (writable && (flags & O_TRUNC)) {
+    if (of->staged) {
+      PAILFS_RETURN_IF_ERROR(of->staged->Truncate(0));
+    } else {
+      PAILFS_RETURN_IF_ERROR(EnsureStagedLocked(inode, true));
+    }
+    of->size = 0;
+    of->dirty = true;
+    timespec now = NowSpec();
+    inodes_.With(inode, [&](Inode& n) {
+      n.info.size = 0;
+      n.info.meta.mtime = n.info.meta.ctime = now;
+      n.local = true;
+    });
+  }
+  auto handle = std::make_shared<Handle>(inode, flags);
+  handle->etag = snap.info.etag;
+  handle->size = snap.info.size;
+  uint64_t fh;
+  {
+    std::lock_guard<std::mutex> hl(handles_mu_);
+    fh = next_fh_++;
+    handles_[fh] = handle;
+  }
+  of->handles++;
+  of->fhs.insert(fh);
+  inodes_.AddHandles(inode, 1);
+  return fh;
+}
+
+Result<uint64_t> ObjectFs::Open(const Caller&, Ino ino, int flags) {
+  PAILFS_ASSIGN_OR_RETURN(InodePtr inode, GetInode(ino));
+  return OpenInode(inode, flags);
+}
+
+Result<Filesystem::Created> ObjectFs::Create(const Caller& c, Ino parent, const std::string& name,
+                                             mode_t mode, int flags) {
+  PAILFS_RETURN_IF_ERROR(CheckWritable());
+  std::string dir;
+  PAILFS_ASSIGN_OR_RETURN(InodePtr dir_inode, DirInode(parent, &dir));
+  std::string path = JoinPath(dir, name);
+  std::string key = FileKeyOf(path);
+  PAILFS_RETURN_IF_ERROR(ValidateNewName(name, key.size()));
+  const bool excl = (flags & O_EXCL) != 0;
+  PAILFS_ASSIGN_OR_RETURN(std::optional<NodeInfo> existing, ResolveChild(dir, name, true));
+  if (existing) {
+    if (excl) return Status::FromErrno(EEXIST, "\"" + path + "\" exists");
+    if (existing->kind == Kind::kDir) return Status::FromErrno(EISDIR, "is a directory");
+    InodePtr inode = inodes_.Upsert(path, *existing, 0, Mono());
+    PAILFS_ASSIGN_OR_RETURN(uint64_t fh, OpenInode(inode, flags));
+    inodes_.AddLookups(inode->ino, 1);
+    return Created{EntryOf(inode), fh};
+  }
+
+  NodeInfo info;
+  info.kind = Kind::kFile;
+  info.meta_known = true;
+  info.content_type = config_.default_content_type;
+  info.last_modified = clock_->Now();
+  timespec now = NowSpec();
+  info.meta.mode = S_IFREG | (mode & 07777 & ~c.umask);
+  info.meta.uid = c.uid;
+  info.meta.gid = c.gid;
+  info.meta.mtime = info.meta.ctime = info.meta.atime = now;
+  if (excl) {
+    WriteOptions w = WriteOptionsFor(info);
+    w.if_none_match = true;
+    Result<std::string> etag = store_->Put(key, BodySource::FromMemory(""), w);
+    if (!etag.ok()) {
+      Code code = etag.status().code();
+      if (code == Code::kPreconditionFailed || code == Code::kAlreadyExists) {
+        return Status::FromErrno(EEXIST, "\"" + path + "\" exists");
+      }
+      return etag.status();
+    }
+    info.etag = *etag;
+    info.user_metadata = w.user_metadata;
+    RememberWritten(key, info);
+  }
+  InodePtr inode = inodes_.Create(path, info, 0, Mono());
+  uint64_t fh;
+  {
+    std::lock_guard<std::mutex> lock(inode->mu);
+    Status staged = EnsureStagedLocked(inode, true);
+    if (!staged.ok()) {
+      inode->open.reset();
+      inodes_.With(inode, [](Inode& n) { n.local = false; });
+      inodes_.Detach(inode);
+      return staged;
+    }
+    inode->open->dirty = !excl;
+    auto handle = std::make_shared<Handle>(inode, flags);
+    handle->etag = info.etag;
+    {
+      std::lock_guard<std::mutex> hl(handles_mu_);
+      fh = next_fh_++;
+      handles_[fh] = handle;
+    }
+    inode->open->handles++;
+    inode->open->fhs.insert(fh);
+    inodes_.AddHandles(inode, 1);
+  }
+  inodes_.AddLookups(inode->ino, 1);
+  dirs_.Upsert(dir, name, ListedFor(key, info));
+  return Created{EntryOf(inode), fh};
+}
+
+Result<std::string> ObjectFs::Read(Ino, uint64_t fh, uint64_t offset, size_t size) {
+  HandlePtr handle = GetHandle(fh);
+  if (!handle) return Status::FromErrno(EBADF, "unknown file handle");
+  const InodePtr& inode = handle->inode;
+  {
+    std::lock_guard<std::mutex> lock(inode->mu);
+    OpenFile* of = inode->open.get();
+    if (of && of->staged) {
+      if (offset >= of->size) return std::string();
+      size_t n = static_cast<size_t>(std::min<uint64_t>(size, of->size - offset));
+      std::string buf(n, '\0');
+      size_t done = 0;
+      while (done < n) {
+        PAILFS_ASSIGN_OR_RETURN(size_t got, of->staged->PRead(buf.data() + done, n - done,
+                                                              offset + done));
+        if (got == 0) break;
+        done += got;
+      }
+      buf.resize(done);
+      return buf;
+    }
+  }
+  std::shared_ptr<ObjectReader> reader;
+  {
+    std::lock_guard<std::mutex> lock(handle->mu);
+    if (handle->etag.empty() || handle->size == 0 || offset >= handle->size) return std::string();
+    if (!handle->reader) {
+      auto snap = inodes_.Snap(inode);
+      handle->reader = std::make_shared<ObjectReader>(
+          store_, io_pool_.get(), FileKeyOf(snap.path), handle->etag, handle->size,
+          ReaderOptions{config_.read_chunk, config_.max_readahead, config_.download_parallelism});
+    }
+    reader = handle->reader;
+  }
+  return reader->Read(offset, size);
+}
+
+Result<size_t> ObjectFs::Write(Ino, uint64_t fh, uint64_t offset, const char* data, size_t size) {
+  HandlePtr handle = GetHandle(fh);
+  if (!handle) return Status::FromErrno(EBADF, "unknown file handle");
+  if ((handle->flags & O_ACCMODE) == O_RDONLY) return Status::FromErrno(EBADF, "not open for writing");
+  if (config_.read_only) return Status::FromErrno(EROFS, "read-only mount");
+  const InodePtr& inode = handle->inode;
+  std::lock_guard<std::mutex> lock(inode->mu);
+  PAILFS_RETURN_IF_ERROR(EnsureStagedLocked(inode, false));
+  OpenFile* of = inode->open.get();
+  if (handle->flags & O_APPEND) offset = of->size;
+  PAILFS_RETURN_IF_ERROR(of->staged->PWrite(data, size, offset));
+  of->size = std::max<uint64_t>(of->size, offset + size);
+  of->dirty = true;
+  timespec now = NowSpec();
+  uint64_t new_size = of->size;
+  inodes_.With(inode, [&](Inode& n) {
+    n.info.size = new_size;
+    n.info.meta.mtime = n.info.meta.ctime = now;
+    n.local = true;
+  });
+  return size;
+}
+
+Status ObjectFs::Flush(Ino, uint64_t fh) {
+  HandlePtr handle = GetHandle(fh);
+  if (!handle) return Status::FromErrno(EBADF, "unknown file handle");
+  std::lock_guard<std::mutex> lock(handle->inode->mu);
+  return UploadLocked(handle->inode);
+}
+
+Status ObjectFs::Fsync(Ino ino, uint64_t fh, bool) { return Flush(ino, fh); }
+
+void ObjectFs::Release(Ino, uint64_t fh) {
+  HandlePtr handle;
+  {
+    std::lock_guard<std::mutex> lock(handles_mu_);
+    auto it = handles_.find(fh);
+    if (it == handles_.end()) return;
+    handle = it->second;
+    handles_.erase(it);
+  }
+  const InodePtr& inode = handle->inode;
+  std::lock_guard<std::mutex> lock(inode->mu);
+  OpenFile* of = inode->open.get();
+  if (of) {
+    of->handles--;
+    of->fhs.erase(fh);
+    if (of->dirty && of->handles == 0) {
+      if (inodes_.Snap(inode).detached) {
+        of->dirty = false;
+      } else {
+        PAILFS_LOG(kWarning) << "file closed with data not uploaded; retrying in the background";
+        retrier_->Enqueue(inode);
+      }
+    }
+    MaybeDropStagedLocked(inode);
+  }
+  inodes_.AddHandles(inode, -1);
+}
+
+Status ObjectFs::RetryUpload(const InodePtr& inode) {
+  std::lock_guard<std::mutex> lock(inode->mu);
+  if (!inode->open || !inode->open->dirty) {
+    MaybeDropStagedLocked(inode);
+    return Status::Ok();
+  }
+  PAILFS_RETURN_IF_ERROR(UploadLocked(inode));
+  MaybeDropStagedLocked(inode);
+  return Status::Ok();
+}
+
+Status ObjectFs::FlushAll() {
+  std::vector<InodePtr> all = inodes_.All();
+  for (InodePtr& p : retrier_->Pending()) all.push_back(p);
+  std::set<Ino> seen;
+  Status first;
+  for (const InodePtr& inode : all) {
+    if (!seen.insert(inode->ino).second) continue;
+    std::lock_guard<std::mutex> lock(inode->mu);
+    if (!inode->open || !inode->open->dirty) continue;
+    Status s = UploadLocked(inode);
+    if (s.ok()) {
+      MaybeDropStagedLocked(inode);
+      continue;
+    }
+    auto snap = inodes_.Snap(inode);
+    if (inode->open->staged && !inode->open->kept) {
+      inode->open->staged->Keep(FileKeyOf(snap.path));
+      inode->open->kept = true;
+      PAILFS_LOG(kError) << "could not upload \"" << snap.path << "\"; data kept at "
+                         << inode->open->staged->path() << ": " << s.ToString();
+    }
+    if (first.ok()) first = s;
+  }
+  return first;
+}
+
+}  // namespace pailfs::fs
