@@ -111,10 +111,26 @@ Result<uint64_t> ObjectFs::OpenInode(const InodePtr& inode, int flags) {
   }
   std::lock_guard<std::mutex> lock(inode->mu);
   OpenFile* of = OpenStateLocked(inode);
-  // Close-to-open: the first open revalidates with one HEAD.
+  // Close-to-open: the first open revalidates with one HEAD (listing_only:
+  // with the folder listing, which may be up to dir_ttl old).
   if (of->handles == 0 && !of->staged && !snap.detached && !snap.info.etag.empty() &&
       Mono() - snap.validated >= std::chrono::seconds(1)) {
-    Result<ObjectInfo> head = fetcher_.Head(FileKeyOf(snap.path));
+    Result<ObjectInfo> head = NotFound("");
+    if (config_.listing_only) {
+      auto found = ResolveChild(ParentPath(snap.path), BaseName(snap.path), false);
+      if (!found.ok()) {
+        head = found.status();
+      } else if (*found && (*found)->kind != Kind::kDir) {
+        ObjectInfo o;
+        o.key = FileKeyOf(snap.path);
+        o.size = (*found)->size;
+        o.etag = (*found)->etag;
+        o.last_modified = (*found)->last_modified;
+        head = o;
+      }
+    } else {
+      head = fetcher_.Head(FileKeyOf(snap.path));
+    }
     if (!head.ok()) {
       MaybeDropStagedLocked(inode);
       if (head.status().code() == Code::kNotFound) {
@@ -124,7 +140,13 @@ Result<uint64_t> ObjectFs::OpenInode(const InodePtr& inode, int flags) {
       return head.status();
     }
     inodes_.With(inode, [&](Inode& n) {
-      ApplyHead(*head, &n.info);
+      if (config_.listing_only) {
+        n.info.size = head->size;
+        n.info.etag = head->etag;
+        n.info.last_modified = head->last_modified;
+      } else {
+        ApplyHead(*head, &n.info);
+      }
       n.validated = Mono();
     });
     snap = inodes_.Snap(inode);

@@ -6,6 +6,26 @@
 
 namespace pailfs::testing {
 
+int GateHeadStore::max_in_flight() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return max_in_flight_;
+}
+
+Result<ObjectInfo> GateHeadStore::Head(const std::string& key) {
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    ++in_flight_;
+    max_in_flight_ = std::max(max_in_flight_, in_flight_);
+    if (in_flight_ >= target_) open_ = true;
+    cv_.notify_all();
+    cv_.wait_for(lock, std::chrono::seconds(5), [this] { return open_; });
+  }
+  Result<ObjectInfo> r = inner_->Head(key);
+  std::lock_guard<std::mutex> lock(mu_);
+  --in_flight_;
+  return r;
+}
+
 FsTest::FsTest() {
   char tmpl[] = "/tmp/pailfs-fs-test-XXXXXX";
   char* dir = mkdtemp(tmpl);

@@ -8,7 +8,9 @@
 
 #include <fcntl.h>
 
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -22,6 +24,63 @@
 #include "tests/fakes/memory_store.h"
 
 namespace pailfs::testing {
+
+// Forwards everything to `inner`; HEADs wait (up to 5 s) until `target` of
+// them are in flight at once, and the most ever in flight is recorded.
+class GateHeadStore final : public ObjectStore {
+ public:
+  GateHeadStore(ObjectStore* inner, int target) : inner_(inner), target_(target) {}
+  int max_in_flight() const;
+  Result<ObjectInfo> Head(const std::string& key) override;
+  Result<GetResult> Get(const std::string& key, const GetOptions& o) override {
+    return inner_->Get(key, o);
+  }
+  Result<std::string> Put(const std::string& key, const BodySource& b,
+                          const WriteOptions& o) override {
+    return inner_->Put(key, b, o);
+  }
+  Status Delete(const std::string& key) override { return inner_->Delete(key); }
+  Result<std::vector<DeleteFailure>> DeleteMany(const std::vector<std::string>& k) override {
+    return inner_->DeleteMany(k);
+  }
+  Result<ListPage> List(const ListOptions& o) override { return inner_->List(o); }
+  Result<std::string> Copy(const std::string& s, const std::string& d,
+                           const CopyOptions& o) override {
+    return inner_->Copy(s, d, o);
+  }
+  Result<std::string> CreateMultipartUpload(const std::string& k, const WriteOptions& o) override {
+    return inner_->CreateMultipartUpload(k, o);
+  }
+  Result<std::string> UploadPart(const std::string& k, const std::string& id, int n,
+                                 const BodySource& b) override {
+    return inner_->UploadPart(k, id, n, b);
+  }
+  Result<std::string> UploadPartCopy(const std::string& k, const std::string& id, int n,
+                                     const std::string& s, const ByteRange& r,
+                                     const std::string& m) override {
+    return inner_->UploadPartCopy(k, id, n, s, r, m);
+  }
+  Result<std::string> CompleteMultipartUpload(const std::string& k, const std::string& id,
+                                              const std::vector<CompletedPart>& p,
+                                              const WriteOptions& o) override {
+    return inner_->CompleteMultipartUpload(k, id, p, o);
+  }
+  Status AbortMultipartUpload(const std::string& k, const std::string& id) override {
+    return inner_->AbortMultipartUpload(k, id);
+  }
+  Result<std::vector<MultipartUploadInfo>> ListMultipartUploads(const std::string& p) override {
+    return inner_->ListMultipartUploads(p);
+  }
+
+ private:
+  ObjectStore* inner_;
+  const int target_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  int in_flight_ = 0;      // guarded by mu_
+  int max_in_flight_ = 0;  // guarded by mu_
+  bool open_ = false;      // guarded by mu_: the target was reached once
+};
 
 class FsTest : public ::testing::Test {
  protected:

@@ -1,0 +1,199 @@
+// Listings, lookups and metadata: what a folder shows, which requests a
+// lookup costs, parallel and remembered HEADs, listing_only.
+#include <sys/stat.h>
+
+#include <chrono>
+
+#include "tests/fs/fs_test_util.h"
+
+namespace pailfs::testing {
+namespace {
+
+using std::chrono::seconds;
+
+class ListingTest : public FsTest {};
+
+WriteOptions Meta(std::map<std::string, std::string> m, std::string type = "") {
+  WriteOptions w;
+  w.user_metadata = std::move(m);
+  w.content_type = std::move(type);
+  return w;
+}
+
+TEST_F(ListingTest, FolderKindsClashRuleAndInvalidKeys) {
+  memory_.PutDirect("dir/", "", Meta({}, "application/x-directory"));
+  memory_.PutDirect("dir/f1", "1");
+  memory_.PutDirect("implicit/x", "x");
+  memory_.PutDirect("legacy_$folder$", "");
+  memory_.PutDirect("clash", "file loses");
+  memory_.PutDirect("clash/inner", "i");
+  memory_.PutDirect("a//b", "bad");
+  memory_.PutDirect("bad/../x", "bad");
+  memory_.PutDirect("bad/./y", "bad");
+  memory_.PutDirect("top.txt", "t");
+  Mount(DefaultConfig());
+  EXPECT_EQ(ListNames(kRootIno),
+            (std::vector<std::string>{"a", "bad", "clash", "dir", "implicit", "legacy",
+                                      "top.txt"}));
+  Entry clash = Look(kRootIno, "clash");
+  EXPECT_TRUE(S_ISDIR(clash.attr.st_mode));
+  EXPECT_EQ(ListNames(clash.ino), (std::vector<std::string>{"inner"}));
+  EXPECT_TRUE(ListNames(InoOf("a")).empty());    // "a//b" is hidden
+  EXPECT_TRUE(ListNames(InoOf("bad")).empty());  // "." and ".." segments hidden
+  EXPECT_TRUE(S_ISDIR(Attr(InoOf("legacy")).attr.st_mode));
+  EXPECT_TRUE(S_ISDIR(Attr(InoOf("implicit")).attr.st_mode));
+  EXPECT_EQ(ListNames(InoOf("dir")), (std::vector<std::string>{"f1"}));
+  EXPECT_TRUE(S_ISREG(Look(kRootIno, "top.txt").attr.st_mode));
+}
+
+TEST_F(ListingTest, LookupsAfterListingCostNoRequests) {
+  for (int i = 0; i < 20; ++i) memory_.PutDirect("d/f" + std::to_string(i), "data");
+  memory_.PutDirect("d/sub/x", "x");
+  Mount(DefaultConfig());
+  Ino d = InoOf("d");
+  ASSERT_NE(d, 0u);
+  EXPECT_EQ(ListNames(d, /*plus=*/true).size(), 21u);
+  memory_.ResetCounts();
+  for (int i = 0; i < 20; ++i) {
+    Entry e = Look(d, "f" + std::to_string(i));
+    EXPECT_NE(e.ino, 0u);
+    EXPECT_EQ(e.attr.st_size, 4);
+  }
+  EXPECT_NE(Look(d, "sub").ino, 0u);
+  Entry missing = Look(d, "nope");
+  EXPECT_EQ(missing.ino, 0u);
+  EXPECT_EQ(missing.entry_timeout, DefaultConfig().negative_ttl);
+  EXPECT_EQ(memory_.counts().calls(), 0u);
+  // After dir_ttl the listing no longer answers.
+  clock_.Advance(seconds(11));
+  EXPECT_EQ(Look(d, "nope").ino, 0u);
+  EXPECT_GT(memory_.counts().calls(), 0u);
+}
+
+TEST_F(ListingTest, LookupWithoutListingIsOneHeadAndOneList) {
+  memory_.PutDirect("file", "abc");
+  memory_.PutDirect("folder/x", "x");
+  Mount(DefaultConfig());
+  memory_.ResetCounts();
+  EXPECT_EQ(Look(kRootIno, "missing").ino, 0u);
+  EXPECT_EQ(memory_.counts().head, 1u);
+  EXPECT_EQ(memory_.counts().list, 1u);
+  Entry f = Look(kRootIno, "file");
+  EXPECT_TRUE(S_ISREG(f.attr.st_mode));
+  EXPECT_EQ(f.attr.st_size, 3);
+  Entry d = Look(kRootIno, "folder");
+  EXPECT_TRUE(S_ISDIR(d.attr.st_mode));
+  EXPECT_EQ(memory_.counts().calls(), 6u);
+}
+
+TEST_F(ListingTest, MetadataFromS3fsHeadersAndDefaults) {
+  memory_.PutDirect("meta", "x",
+                    Meta({{"mode", "33152"}, {"uid", "42"}, {"gid", "43"},
+                          {"mtime", "1600000000.5"}}));
+  memory_.PutDirect("plain", "xy");
+  memory_.PutDirect("link", "target/path", Meta({{"mode", std::to_string(S_IFLNK | 0777)}}));
+  memory_.PutDirect("dirobj", "", Meta({}, "application/x-directory"));
+  Mount(DefaultConfig());
+  Entry m = Look(kRootIno, "meta");
+  EXPECT_EQ(m.attr.st_mode, S_IFREG | 0600);
+  EXPECT_EQ(m.attr.st_uid, 42u);
+  EXPECT_EQ(m.attr.st_gid, 43u);
+  EXPECT_EQ(m.attr.st_mtim.tv_sec, 1600000000);
+  EXPECT_EQ(m.attr.st_mtim.tv_nsec, 500000000);
+  Entry p = Look(kRootIno, "plain");
+  EXPECT_EQ(p.attr.st_mode, S_IFREG | 0644);
+  EXPECT_EQ(p.attr.st_uid, 500u);
+  EXPECT_EQ(p.attr.st_gid, 501u);
+  EXPECT_EQ(p.attr.st_mtim.tv_sec, 1700000000);  // Last-Modified
+  Entry l = Look(kRootIno, "link");
+  EXPECT_TRUE(S_ISLNK(l.attr.st_mode));
+  auto target = fs_->Readlink(caller_, l.ino);
+  ASSERT_TRUE(target.ok());
+  EXPECT_EQ(*target, "target/path");
+  EXPECT_TRUE(S_ISDIR(Look(kRootIno, "dirobj").attr.st_mode));
+}
+
+TEST_F(ListingTest, MetadataHeadsRunInParallelAndAreRememberedByVersion) {
+  for (int i = 0; i < 24; ++i) memory_.PutDirect("f" + std::to_string(i), "x");
+  GateHeadStore gate(&memory_, 8);
+  FsConfig config = DefaultConfig();
+  config.metadata_parallelism = 8;
+  Mount(config, &gate);
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(ListNames(kRootIno, /*plus=*/true).size(), 24u);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(4));
+  EXPECT_EQ(gate.max_in_flight(), 8);
+  EXPECT_EQ(memory_.counts().head, 24u);
+  // A new listing of the same versions needs no HEAD.
+  clock_.Advance(seconds(30));
+  memory_.ResetCounts();
+  EXPECT_EQ(ListNames(kRootIno, true).size(), 24u);
+  EXPECT_EQ(memory_.counts().list, 1u);
+  EXPECT_EQ(memory_.counts().head, 0u);
+  // One changed object: one HEAD.
+  clock_.Advance(seconds(30));
+  memory_.PutDirect("f3", "changed", Meta({{"mode", "33216"}}));
+  memory_.ResetCounts();
+  EXPECT_EQ(ListNames(kRootIno, true).size(), 24u);
+  EXPECT_EQ(memory_.counts().head, 1u);
+  EXPECT_EQ(Look(kRootIno, "f3").attr.st_mode, S_IFREG | 0700);
+  // Plain readdir never HEADs.
+  clock_.Advance(seconds(30));
+  memory_.ResetCounts();
+  ListNames(kRootIno, false);
+  EXPECT_EQ(memory_.counts().head, 0u);
+}
+
+TEST_F(ListingTest, ListingOnlyNeverHeads) {
+  for (int i = 0; i < 5; ++i) memory_.PutDirect("d/f" + std::to_string(i), "abc");
+  memory_.PutDirect("top", "t", Meta({{"mode", "33152"}}));
+  FsConfig config = DefaultConfig();
+  config.listing_only = true;
+  Mount(config);
+  Ino d = InoOf("d");
+  ASSERT_NE(d, 0u);
+  EXPECT_EQ(ListNames(d, true).size(), 5u);
+  Entry f = Look(d, "f1");
+  EXPECT_EQ(f.attr.st_size, 3);
+  EXPECT_EQ(f.attr.st_mode, S_IFREG | 0644);  // defaults: metadata is not read
+  EXPECT_EQ(Look(d, "zz").ino, 0u);
+  EXPECT_EQ(Look(kRootIno, "top").attr.st_mode, S_IFREG | 0644);
+  clock_.Advance(seconds(5));
+  EXPECT_EQ(ReadFile(f.ino), "abc");
+  clock_.Advance(seconds(20));
+  Attr(f.ino);
+  EXPECT_EQ(memory_.counts().head, 0u);
+}
+
+TEST_F(ListingTest, PrefixMountSeesOnlyItsKeys) {
+  memory_.PutDirect("outside", "o");
+  memory_.PutDirect("pre/inside", "i");
+  memory_.PutDirect("pre/sub/deep", "d");
+  FsConfig config = DefaultConfig();
+  config.prefix = "pre";  // a missing '/' is added
+  Mount(config);
+  EXPECT_EQ(ListNames(kRootIno), (std::vector<std::string>{"inside", "sub"}));
+  EXPECT_EQ(ReadFile(InoOf("sub/deep")), "d");
+  WriteFile("new", "n");
+  EXPECT_EQ(*memory_.GetDirect("pre/new"), "n");
+}
+
+TEST_F(ListingTest, ManyPagesAndForget) {
+  for (int i = 0; i < 2500; ++i) {
+    char name[32];
+    std::snprintf(name, sizeof name, "big/k%05d", i);
+    memory_.PutDirect(name, "");
+  }
+  Mount(DefaultConfig());
+  Ino big = InoOf("big");
+  EXPECT_EQ(ListNames(big, false).size(), 2500u);
+  EXPECT_EQ(memory_.counts().list, 4u);  // 1 for the lookup, 3 pages
+  Entry e = Look(big, "k01234");
+  ASSERT_NE(e.ino, 0u);
+  fs_->Forget(e.ino, 1);
+  Entry again = Look(big, "k01234");
+  EXPECT_NE(again.ino, 0u);
+}
+
+}  // namespace
+}  // namespace pailfs::testing
