@@ -45,8 +45,12 @@ Status CurlErrorToStatus(const CurlFailure& f, const std::string& url,
   std::string where = HostPortOf(url);
   if (where.empty()) where = "the server";
   switch (f.code) {
-    case CURLE_URL_MALFORMAT:
     case CURLE_UNSUPPORTED_PROTOCOL:
+      if (f.connected) {  // e.g. an HTTP/0.9 or garbage reply
+        return Unavailable("unusable HTTP reply from " + where + " (" + Detail(f) + ")");
+      }
+      [[fallthrough]];
+    case CURLE_URL_MALFORMAT:
       return InvalidArgument("malformed or unsupported URL (" + Detail(f) + ")");
     case CURLE_COULDNT_RESOLVE_HOST:
       return Unavailable("cannot resolve the host of " + where + " (" + Detail(f) + ")");

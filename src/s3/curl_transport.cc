@@ -41,9 +41,12 @@ class CurlTransport final : public HttpTransport {
  public:
   explicit CurlTransport(const HttpOptions& options)
       : options_(options), pool_(options.max_connections) {
+    static std::once_flag warned;  // one warning per process, however many transports
     if (options_.insecure_tls) {
-      PAILFS_LOG(kWarning) << "TLS certificate verification is disabled (insecure TLS): "
-                              "connections to S3 can be intercepted; use only for testing";
+      std::call_once(warned, [] {
+        PAILFS_LOG(kWarning) << "TLS certificate verification is disabled (insecure TLS): "
+                                "connections to S3 can be intercepted; use only for testing";
+      });
     }
   }
 

@@ -403,6 +403,16 @@ TEST(CurlTransportTest, EmptyReplyIsUnavailable) {
   EXPECT_EQ(r.status().code(), Code::kUnavailable) << r.status().ToString();
 }
 
+TEST(CurlTransportTest, GarbageReplyIsUnavailable) {
+  TestHttpServer server([](const TestRequest&, TestConnection& c) {
+    c.Send("garbage that is not HTTP\r\n\r\n");
+    return false;
+  });
+  auto t = NewCurlTransport(FastOptions());
+  auto r = t->Execute(Req("GET", server.url("/b/k")));
+  EXPECT_EQ(r.status().code(), Code::kUnavailable) << r.status().ToString();
+}
+
 TEST(CurlTransportTest, MalformedRequestsAreInvalidArgument) {
   auto t = NewCurlTransport(FastOptions());
   HttpRequest smuggle = Req("GET", "http://127.0.0.1:1/");
@@ -413,6 +423,52 @@ TEST(CurlTransportTest, MalformedRequestsAreInvalidArgument) {
   EXPECT_EQ(t->Execute(Req("GET", "ftp://127.0.0.1:1/x")).status().code(),
             Code::kInvalidArgument);
   EXPECT_EQ(t->Execute(Req("GET", "http://[::1/")).status().code(), Code::kInvalidArgument);
+}
+
+// Saves an environment variable and restores it when destroyed.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) {
+    const char* old = std::getenv(name);
+    had_ = old != nullptr;
+    if (had_) old_ = old;
+    if (value != nullptr) {
+      ::setenv(name, value, 1);
+    } else {
+      ::unsetenv(name);
+    }
+  }
+  ~ScopedEnv() {
+    if (had_) {
+      ::setenv(name_, old_.c_str(), 1);
+    } else {
+      ::unsetenv(name_);
+    }
+  }
+
+ private:
+  const char* name_;
+  bool had_ = false;
+  std::string old_;
+};
+
+TEST(CurlTransportTest, HttpProxyFromEnvironmentIsUsed) {
+  TestHttpServer proxy([](const TestRequest&, TestConnection& c) {
+    return c.Reply(200, "via proxy");
+  });
+  ScopedEnv a("http_proxy", proxy.url("").c_str());
+  ScopedEnv b("no_proxy", nullptr);
+  ScopedEnv c("NO_PROXY", nullptr);
+  ScopedEnv d("ALL_PROXY", nullptr);
+  ScopedEnv e("all_proxy", nullptr);
+  auto t = NewCurlTransport(FastOptions());
+  auto r = t->Execute(Req("GET", "http://bucket.s3.example.invalid/key?x=1"));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->body, "via proxy");
+  auto got = proxy.received();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].target, "http://bucket.s3.example.invalid/key?x=1");
+  EXPECT_EQ(*got[0].Header("host"), "bucket.s3.example.invalid");
 }
 
 TEST(CurlTransportTest, InsecureTlsLogsOneWarning) {
@@ -431,6 +487,7 @@ TEST(CurlTransportTest, InsecureTlsLogsOneWarning) {
   HttpOptions insecure = FastOptions();
   insecure.insecure_tls = true;
   auto b = NewCurlTransport(insecure);
+  auto c = NewCurlTransport(insecure);  // still one warning per process
   TestHttpServer server([](const TestRequest&, TestConnection& c) { return c.Reply(200, ""); });
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(b->Execute(Req("GET", server.url())).ok());
   SetLogSink(nullptr);
