@@ -40,7 +40,10 @@ bool ValidReference(std::string_view ref) {
 
 Status CheckReferences(std::string_view xml, std::string_view what) {
   size_t i = 0;
-  while ((i = xml.find_first_of("<&", i)) != std::string_view::npos) {
+  while (true) {
+    // A plain loop: find_first_of would call memchr once per byte.
+    while (i < xml.size() && xml[i] != '<' && xml[i] != '&') ++i;
+    if (i >= xml.size()) break;
     if (xml[i] == '<') {
       std::string_view rest = xml.substr(i);
       std::string_view close;
