@@ -25,6 +25,8 @@ and serves commands on stdin, one per line, each answered with one line:
 
   mkbucket NAME                    -> OK | ERR <message>
   putmany BUCKET PREFIX COUNT SIZE -> OK | ERR <message>   (keys PREFIX%08d)
+  checkpresign METHOD URL          -> OK | ERR <why>  (SigV4 query signature
+                                      recomputed by botocore with our secret)
   ping                             -> OK
   quit                             -> OK, then exits
 
@@ -196,6 +198,48 @@ def put_many(s3, bucket, prefix, count, size):
             f.result(timeout=600)
 
 
+def check_presign(method, url, secret):
+    """Recomputes a presigned URL's SigV4 query signature with botocore's own
+    signer (moto does not verify presigned URLs) and checks it is unexpired.
+    Raises ValueError when the URL is not correctly signed for `method`."""
+    import calendar
+    from urllib.parse import unquote, urlsplit, urlunsplit
+    from botocore.auth import S3SigV4QueryAuth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+    parts = urlsplit(url)
+    pairs = [p.partition("=") for p in parts.query.split("&") if p]
+    given = [v for k, _, v in pairs if k == "X-Amz-Signature"]
+    if len(given) != 1:
+        raise ValueError("expected exactly one X-Amz-Signature")
+    q = {k: unquote(v) for k, _, v in pairs}
+    for name in ("X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires",
+                 "X-Amz-SignedHeaders"):
+        if name not in q:
+            raise ValueError("missing " + name)
+    if q["X-Amz-Algorithm"] != "AWS4-HMAC-SHA256":
+        raise ValueError("algorithm " + q["X-Amz-Algorithm"])
+    if q["X-Amz-SignedHeaders"] != "host":
+        raise ValueError("signed headers " + q["X-Amz-SignedHeaders"])
+    access_key, _date, region, service, _term = q["X-Amz-Credential"].split("/")
+    expires = int(q["X-Amz-Expires"])
+    if not 1 <= expires <= 604800:
+        raise ValueError("X-Amz-Expires out of range")
+    signed_at = calendar.timegm(time.strptime(q["X-Amz-Date"], "%Y%m%dT%H%M%SZ"))
+    if time.time() > signed_at + expires:
+        raise ValueError("expired")
+    unsigned = "&".join(k + "=" + v for k, _, v in pairs if k != "X-Amz-Signature")
+    req = AWSRequest(method=method,
+                     url=urlunsplit((parts.scheme, parts.netloc, parts.path, unsigned, "")),
+                     headers={})
+    req.context["timestamp"] = q["X-Amz-Date"]
+    auth = S3SigV4QueryAuth(Credentials(access_key, secret), service, region, expires=expires)
+    canonical = auth.canonical_request(req)
+    want = auth.signature(auth.string_to_sign(req, canonical), req)
+    if want != given[0]:
+        raise ValueError("signature mismatch")
+
+
 def serve(endpoint, key, secret):
     s3 = client("s3", endpoint, key, secret)
     parent = os.getppid()
@@ -223,6 +267,8 @@ def serve(endpoint, key, secret):
                     s3.create_bucket(Bucket=words[1])
                 elif words[0] == "putmany" and len(words) == 5:
                     put_many(s3, words[1], words[2], int(words[3]), int(words[4]))
+                elif words[0] == "checkpresign" and len(words) == 3:
+                    check_presign(words[1], words[2], secret)
                 elif words[0] == "ping":
                     pass
                 elif words[0] == "quit":
