@@ -62,15 +62,18 @@ std::string StringToSign(std::string_view canonical_request,
 std::string RequestUrl(const SignableRequest& request);
 
 // Adds x-amz-date, x-amz-content-sha256, x-amz-security-token (when
-// present) and Authorization to request.headers. Anonymous credentials
-// leave the request unsigned (only x-amz-content-sha256 is not added).
+// present) and Authorization to request.headers, first removing any of
+// these left by an earlier attempt. An empty payload_sha256 signs the empty
+// body's hash. Anonymous credentials leave the request untouched (nothing
+// is added, so it goes out unsigned).
 void SignRequest(SignableRequest& request, const Credentials& credentials,
                  std::string_view region, std::string_view service,
                  std::chrono::system_clock::time_point now);
 
 // Adds the X-Amz-* query parameters and returns the presigned URL.
 // The payload is UNSIGNED-PAYLOAD; only the host header is signed unless
-// request.headers holds more.
+// request.headers holds more. Returns "" when expires is outside
+// 1..604800 seconds (S3's limit); anonymous credentials give the plain URL.
 std::string PresignUrl(SignableRequest request, const Credentials& credentials,
                        std::string_view region, std::string_view service,
                        std::chrono::system_clock::time_point now, std::chrono::seconds expires);
