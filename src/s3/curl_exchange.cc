@@ -62,9 +62,10 @@ size_t ReadBody(char* buffer, size_t size, size_t nitems, void* user) {
     n = pread(body.fd, buffer, want, static_cast<off_t>(at));
   } while (n < 0 && errno == EINTR);
   if (n < 0) {
+    const int err = errno;
     ex->read_status = Status::FromErrno(
-        errno, "reading the request body at file offset " + std::to_string(at) + ": " +
-                   std::strerror(errno));
+        err, "reading the request body at file offset " + std::to_string(at) + ": " +
+                 std::strerror(err));
     return CURL_READFUNC_ABORT;
   }
   if (n == 0) {

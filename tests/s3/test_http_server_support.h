@@ -88,7 +88,7 @@ class TestHttpServer {
   friend class TestConnection;
   void AcceptLoop();
   void Serve(int fd, int id);
-  // Reads until `n` more bytes are buffered in `buf`; false on EOF/stop.
+  // Appends the next bytes that arrive to `buf`; false on EOF, error or stop.
   bool ReadMore(int fd, std::string& buf);
 
   TestHandler handler_;
