@@ -245,8 +245,8 @@ TEST_F(MemoryStoreTest, ListClampsMaxKeysAndRejectsBadTokens) {
 }
 
 TEST_F(MemoryStoreTest, ListWithDelimiterRollsUpCommonPrefixes) {
-  for (const char* k : {"a.txt", "dir1/x", "dir1/y", "dir1/sub/z", "dir2/", "dir2/q",
-                        "dir3/deep/file", "zz"}) {
+  for (const char* k :
+       {"a.txt", "dir1/x", "dir1/y", "dir1/sub/z", "dir2/", "dir2/q", "dir3/deep/file", "zz"}) {
     store_.PutDirect(k, "data");
   }
   ListOptions o;
@@ -460,10 +460,9 @@ TEST_F(MemoryStoreMultipartTest, UploadPartFromFileAndByCopy) {
   EXPECT_EQ(store_.UploadPartCopy("k", *id, 3, "src", ByteRange{2000, 100}, "").status().code(),
             Code::kInvalidArgument)
       << "copy range past the end of the source";
-  EXPECT_EQ(store_.UploadPartCopy("k", *id, 3, "src", ByteRange{0, 10}, "\"stale\"")
-                .status()
-                .code(),
-            Code::kPreconditionFailed);
+  EXPECT_EQ(
+      store_.UploadPartCopy("k", *id, 3, "src", ByteRange{0, 10}, "\"stale\"").status().code(),
+      Code::kPreconditionFailed);
   EXPECT_EQ(store_.UploadPartCopy("k", *id, 3, "gone", ByteRange{0, 10}, "").status().code(),
             Code::kNotFound);
   ASSERT_TRUE(store_.CompleteMultipartUpload("k", *id, {{1, *e1}, {2, *e2}}, {}).ok());
@@ -491,8 +490,7 @@ TEST_F(MemoryStoreMultipartTest, CompletionConditionsAndListAbort) {
   auto under_a = store_.ListMultipartUploads("a/");
   ASSERT_EQ(under_a->size(), 2u);
   EXPECT_EQ((*under_a)[0].key, "a/one");
-  EXPECT_EQ((*under_a)[0].initiated,
-            std::chrono::floor<std::chrono::seconds>(clock_.Now()));
+  EXPECT_EQ((*under_a)[0].initiated, std::chrono::floor<std::chrono::seconds>(clock_.Now()));
   EXPECT_TRUE(store_.AbortMultipartUpload("a/one", *id2).ok());
   EXPECT_TRUE(store_.AbortMultipartUpload("a/one", *id4).ok());
   EXPECT_TRUE(store_.ListMultipartUploads("a/")->empty());

@@ -79,13 +79,11 @@ class MemoryStore final : public ObjectStore {
                                      int part_number, const std::string& source_key,
                                      const ByteRange& source_range,
                                      const std::string& source_if_match) override;
-  Result<std::string> CompleteMultipartUpload(const std::string& key,
-                                              const std::string& upload_id,
+  Result<std::string> CompleteMultipartUpload(const std::string& key, const std::string& upload_id,
                                               const std::vector<CompletedPart>& parts,
                                               const WriteOptions& options) override;
   Status AbortMultipartUpload(const std::string& key, const std::string& upload_id) override;
-  Result<std::vector<MultipartUploadInfo>> ListMultipartUploads(
-      const std::string& prefix) override;
+  Result<std::vector<MultipartUploadInfo>> ListMultipartUploads(const std::string& prefix) override;
 
   // Calls received per operation and bytes moved since the last reset.
   Counts counts() const;
@@ -131,11 +129,11 @@ class MemoryStore final : public ObjectStore {
   Clock* const clock_;
   // Lock order: mu_ is a leaf; nothing is called while it is held.
   mutable std::mutex mu_;
-  MemoryStoreOptions options_;              // guarded by mu_
-  std::map<std::string, Object> objects_;   // guarded by mu_
-  std::map<std::string, Upload> uploads_;   // by upload id; guarded by mu_
-  uint64_t next_upload_id_ = 1;             // guarded by mu_
-  Counts counts_;                           // guarded by mu_
+  MemoryStoreOptions options_;             // guarded by mu_
+  std::map<std::string, Object> objects_;  // guarded by mu_
+  std::map<std::string, Upload> uploads_;  // by upload id; guarded by mu_
+  uint64_t next_upload_id_ = 1;            // guarded by mu_
+  Counts counts_;                          // guarded by mu_
 };
 
 // Checks shared by the operations (S3's limits): non-empty key of at most

@@ -74,8 +74,7 @@ Result<ListPage> MemoryStore::List(const ListOptions& options) {
   if (!options.continuation_token.empty()) {
     bool is_prefix = false;
     if (!DecodeToken(options.continuation_token, &is_prefix, &resume_after)) {
-      return S3Error(Code::kInvalidArgument, 400, "InvalidArgument",
-                     "invalid continuation token");
+      return S3Error(Code::kInvalidArgument, 400, "InvalidArgument", "invalid continuation token");
     }
     if (is_prefix) skip_prefix = resume_after;
   }

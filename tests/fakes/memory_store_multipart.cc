@@ -88,9 +88,9 @@ Result<std::string> MemoryStore::UploadPartCopy(const std::string& key,
   }
   const Object& src = it->second;
   if (!source_if_match.empty() && !EtagMatches(source_if_match, src.info.etag)) {
-    return S3Error(Code::kPreconditionFailed, 412, "PreconditionFailed",
-                   "x-amz-copy-source-if-match " + source_if_match + " but ETag is " +
-                       src.info.etag);
+    return S3Error(
+        Code::kPreconditionFailed, 412, "PreconditionFailed",
+        "x-amz-copy-source-if-match " + source_if_match + " but ETag is " + src.info.etag);
   }
   // Unlike GET, S3 rejects a copy range that is empty or leaves the source.
   const uint64_t size = src.data.size();
@@ -136,9 +136,9 @@ Result<std::string> MemoryStore::CompleteMultipartUpload(const std::string& key,
     auto found = upload->parts.find(parts[i].part_number);
     if (found == upload->parts.end() ||
         StripQuotes(parts[i].etag) != StripQuotes(found->second.etag)) {
-      return S3Error(Code::kInvalidArgument, 400, "InvalidPart",
-                     "part " + std::to_string(parts[i].part_number) +
-                         " was not uploaded or its ETag differs");
+      return S3Error(
+          Code::kInvalidArgument, 400, "InvalidPart",
+          "part " + std::to_string(parts[i].part_number) + " was not uploaded or its ETag differs");
     }
     const Part& part = found->second;
     if (i + 1 < parts.size() && part.data.size() < options_.min_part_size) {
