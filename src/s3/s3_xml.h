@@ -39,7 +39,10 @@ Status S3ErrorStatus(std::string_view operation, const S3ErrorBody& body, int ht
 
 // ListBucketResult of ListObjectsV2. `url_encoded`: the request asked for
 // encoding-type=url, so Key and the CommonPrefixes' Prefix are
-// percent-decoded; NextContinuationToken is opaque and kept as sent. ETags
+// percent-decoded; NextContinuationToken is opaque and kept as sent. When
+// the response has an <EncodingType> element it decides instead (S3 echoes
+// it whenever it encoded; moto ignores encoding-type for
+// ListMultipartUploads and sends no element). ETags
 // keep their double quotes. Required: Key, Size (decimal, at most 2^63-1)
 // and LastModified in every Contents, IsTruncated, and NextContinuationToken
 // when IsTruncated is true.

@@ -30,6 +30,19 @@ Status MaybeDecode(bool url_encoded, std::string_view where, std::string* value)
   return Status::Ok();
 }
 
+// Whether keys in this response are percent-encoded. The response's
+// <EncodingType> is authoritative when present (S3 echoes it when it encoded;
+// some servers ignore the request parameter); otherwise trust the request.
+Result<bool> KeysEncoded(const XMLElement* root, std::string_view what, bool requested) {
+  const XMLElement* e = root->FirstChildElement("EncodingType");
+  if (e == nullptr) return requested;
+  std::string type;
+  PAILFS_RETURN_IF_ERROR(LeafText(e, what, &type));
+  if (type == "url") return true;
+  if (type.empty()) return false;
+  return Internal(std::string(what) + ": unknown <EncodingType> '" + type.substr(0, 40) + "'");
+}
+
 Result<ObjectInfo> ParseContents(const XMLElement* e, std::string_view where, bool url_encoded) {
   ObjectInfo info;
   std::string size, modified;
@@ -83,6 +96,7 @@ Result<ListPage> ParseListObjectsV2(std::string_view xml, bool url_encoded) {
   tinyxml2::XMLDocument doc;
   PAILFS_RETURN_IF_ERROR(ParseDocument(xml, kWhat, &doc));
   PAILFS_ASSIGN_OR_RETURN(const XMLElement* root, ExpectRoot(doc, kWhat, "ListBucketResult"));
+  PAILFS_ASSIGN_OR_RETURN(url_encoded, KeysEncoded(root, kWhat, url_encoded));
   ListPage page;
   std::string truncated;
   bool seen_truncated = false, seen_token = false;
@@ -118,6 +132,7 @@ Result<MultipartListPage> ParseListMultipartUploads(std::string_view xml, bool u
   PAILFS_RETURN_IF_ERROR(ParseDocument(xml, kWhat, &doc));
   PAILFS_ASSIGN_OR_RETURN(const XMLElement* root,
                           ExpectRoot(doc, kWhat, "ListMultipartUploadsResult"));
+  PAILFS_ASSIGN_OR_RETURN(url_encoded, KeysEncoded(root, kWhat, url_encoded));
   MultipartListPage page;
   std::string truncated;
   bool seen_truncated = false, seen_key_marker = false, seen_id_marker = false;

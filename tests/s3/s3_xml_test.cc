@@ -54,10 +54,26 @@ TEST(ListObjectsV2Test, ParsesAndDecodesAPage) {
 }
 
 TEST(ListObjectsV2Test, WithoutUrlEncodingKeysAreTakenAsSent) {
+  // The response's <EncodingType>url</EncodingType> decides over the flag.
   Result<ListPage> r = ParseListObjectsV2(kListPage, /*url_encoded=*/false);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
-  EXPECT_EQ(r->objects[0].key, "photos/a%2Bb c%25.jpg");
-  EXPECT_EQ(r->common_prefixes[0], "photos/2024%2F%20x/");
+  EXPECT_EQ(r->objects[0].key, "photos/a+b c%.jpg");
+  const std::string kEntry =
+      "<IsTruncated>false</IsTruncated><Contents><Key>a%2Bb</Key><LastModified>"
+      "2020-01-01T00:00:00Z</LastModified><Size>1</Size></Contents>";
+  Result<ListPage> raw = ParseListObjectsV2("<ListBucketResult>" + kEntry + "</ListBucketResult>",
+                                            /*url_encoded=*/false);
+  ASSERT_TRUE(raw.ok()) << raw.status().ToString();
+  EXPECT_EQ(raw->objects[0].key, "a%2Bb");
+  Result<ListPage> none = ParseListObjectsV2(
+      "<ListBucketResult><EncodingType></EncodingType>" + kEntry + "</ListBucketResult>", true);
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_EQ(none->objects[0].key, "a%2Bb");
+  Result<ListPage> odd = ParseListObjectsV2(
+      "<ListBucketResult><EncodingType>base64</EncodingType>" + kEntry + "</ListBucketResult>",
+      true);
+  EXPECT_EQ(odd.status().code(), Code::kInternal);
+  EXPECT_NE(odd.status().message().find("unknown <EncodingType>"), std::string::npos);
   constexpr char kPlain[] =
       "<ListBucketResult><IsTruncated>false</IsTruncated><Contents><Key>a &amp; b &lt;&gt; "
       "&apos;q&quot; \xC3\xA9 &#x41;&#66; +%</Key><LastModified>2020-01-01T00:00:00Z"
@@ -285,6 +301,25 @@ TEST(ListMultipartUploadsTest, ParsesAndDecodes) {
   Result<MultipartListPage> raw = ParseListMultipartUploads(kUploads, false);
   ASSERT_TRUE(raw.ok());
   EXPECT_EQ(raw->uploads[0].key, "a%2Bb%20c");
+  EXPECT_EQ(raw->next_key_marker, "my%20next+key");
+  // As moto answers encoding-type=url: no <EncodingType>, keys not encoded.
+  // The flag is all the parser has then, so it decodes ("mp key" survives).
+  Result<MultipartListPage> moto = ParseListMultipartUploads(
+      "<ListMultipartUploadsResult><IsTruncated>false</IsTruncated><Upload><UploadId>u</UploadId>"
+      "<Key>mp key</Key><Initiated>2010-11-10T20:48:33.000Z</Initiated></Upload>"
+      "</ListMultipartUploadsResult>",
+      true);
+  ASSERT_TRUE(moto.ok()) << moto.status().ToString();
+  EXPECT_EQ(moto->uploads[0].key, "mp key");
+  // With <EncodingType>url</EncodingType> the keys are decoded even if the
+  // caller did not ask.
+  Result<MultipartListPage> echoed = ParseListMultipartUploads(
+      "<ListMultipartUploadsResult><EncodingType>url</EncodingType><IsTruncated>false"
+      "</IsTruncated><Upload><UploadId>u</UploadId><Key>a%25</Key><Initiated>"
+      "2010-11-10T20:48:33Z</Initiated></Upload></ListMultipartUploadsResult>",
+      false);
+  ASSERT_TRUE(echoed.ok()) << echoed.status().ToString();
+  EXPECT_EQ(echoed->uploads[0].key, "a%");
 }
 
 TEST(ListMultipartUploadsTest, RejectsBadEntries) {
