@@ -21,6 +21,22 @@ Status CheckPart(const std::string& key, const std::string& upload_id, int part_
   return Status::Ok();
 }
 
+// moto (and some older S3 clones) name the root <CompleteMultipartUploadResponse>;
+// accept that spelling too.
+Result<std::string> ParseCompleteCompat(std::string_view body) {
+  Result<std::string> parsed = ParseCompleteMultipartUpload(body);
+  constexpr std::string_view kAlt = "CompleteMultipartUploadResponse";
+  if (parsed.ok() || parsed.status().service() != nullptr ||
+      body.find(kAlt) == std::string_view::npos) {
+    return parsed;
+  }
+  std::string fixed(body);
+  for (size_t at = fixed.find(kAlt); at != std::string::npos; at = fixed.find(kAlt, at)) {
+    fixed.replace(at, kAlt.size(), "CompleteMultipartUploadResult");
+  }
+  return ParseCompleteMultipartUpload(fixed);
+}
+
 }  // namespace
 
 Result<std::string> S3ClientImpl::CreateMultipartUpload(const std::string& key,
@@ -105,7 +121,7 @@ Result<std::string> S3ClientImpl::CompleteMultipartUpload(const std::string& key
   request.body = BodySource::FromMemory(body);
   std::string etag;
   request.check = [&etag](const HttpResponse& response) -> Status {
-    Result<std::string> parsed = ParseCompleteMultipartUpload(response.body);
+    Result<std::string> parsed = ParseCompleteCompat(response.body);
     if (!parsed.ok()) return parsed.status();
     etag = *parsed;
     return Status::Ok();

@@ -152,6 +152,15 @@ TEST_F(MultipartTest, CompleteErrorInside200) {
   EXPECT_EQ(h_->transport->request_count(), 1u);
 }
 
+TEST_F(MultipartTest, CompleteAcceptsMotoRootName) {
+  h_->transport->Push(Reply(
+      200, "<CompleteMultipartUploadResponse><Bucket>bucket</Bucket><Key>k</Key>"
+           "<ETag>\"m-1\"</ETag></CompleteMultipartUploadResponse>"));
+  auto r = h_->client->CompleteMultipartUpload("k", "U", {{1, "\"e\""}}, {});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(*r, "\"m-1\"");
+}
+
 TEST_F(MultipartTest, CompleteConflictIsPrecondition) {
   h_->transport->Push(ErrorReply(409, "ConditionalRequestConflict"));
   WriteOptions w;
