@@ -30,8 +30,10 @@ struct FsConfig {
   mode_t file_mode = 0644;
   mode_t dir_mode = 0755;
 
-  // Where written data is staged (a private 0700 directory is made inside).
+  // Where written data is staged (a private 0700 directory is made inside,
+  // named after staging_tag, which is stable per endpoint/bucket/prefix).
   std::string tmp_dir = "/var/tmp";
+  std::string staging_tag = "default";
 
   // Cache lifetimes (seconds), also handed to the kernel.
   double attr_ttl = 1.0;       // kernel attribute cache

@@ -37,9 +37,15 @@ class LogMessage {
   std::ostringstream stream_;
 };
 
+// Turns the stream expression into void so the macro can be a ?: operand.
+struct LogVoidify {
+  void operator&(std::ostream&) {}
+};
+
 }  // namespace pailfs
 
-#define PAILFS_LOG(level)                                          \
-  if (::pailfs::LogLevel::level < ::pailfs::GetLogLevel()) {       \
-  } else                                                           \
-    ::pailfs::LogMessage(::pailfs::LogLevel::level).stream()
+// Safe inside an unbraced if/else: the macro is a single expression.
+#define PAILFS_LOG(level)                                                  \
+  !(::pailfs::LogLevel::level >= ::pailfs::GetLogLevel())                  \
+      ? (void)0                                                            \
+      : ::pailfs::LogVoidify() & ::pailfs::LogMessage(::pailfs::LogLevel::level).stream()

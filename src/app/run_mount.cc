@@ -1,0 +1,143 @@
+#include "src/app/run_mount.h"
+
+#include <sys/stat.h>
+#include <syslog.h>
+
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "pailfs/log.h"
+#include "pailfs/s3_client.h"
+#include "src/fs/staging.h"
+#include "src/fuse/mount.h"
+
+namespace pailfs::app {
+namespace {
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "pailfs: %s\n", message.c_str());
+  PAILFS_LOG(kError) << message;
+  return 1;
+}
+
+void UseSyslog() {
+  ::openlog("pailfs", LOG_PID, LOG_DAEMON);
+  SetLogSink([](LogLevel level, std::string_view msg) {
+    int prio = LOG_INFO;
+    switch (level) {
+      case LogLevel::kDebug: prio = LOG_DEBUG; break;
+      case LogLevel::kInfo: prio = LOG_INFO; break;
+      case LogLevel::kWarning: prio = LOG_WARNING; break;
+      case LogLevel::kError: prio = LOG_ERR; break;
+    }
+    ::syslog(prio, "%.*s", static_cast<int>(msg.size()), msg.data());
+  });
+}
+
+// One line saying why the bucket cannot be used.
+std::string DescribeBucketFailure(const AppConfig& c, const Status& s) {
+  const std::string where = "bucket '" + c.s3.bucket + "'" +
+                            (c.s3.endpoint.empty() ? "" : " at " + c.s3.endpoint);
+  switch (s.code()) {
+    case Code::kNotFound:
+      return where + " does not exist";
+    case Code::kUnauthenticated:
+      return "credentials rejected for " + where + ": " + s.message();
+    case Code::kPermissionDenied:
+      return "access denied to " + where + ": " + s.message();
+    case Code::kUnavailable:
+    case Code::kDeadlineExceeded:
+      return "cannot reach " + where + ": " + s.message();
+    default:
+      return "cannot use " + where + ": " + s.ToString();
+  }
+}
+
+Status LoadSseCustomerKey(AppConfig* c) {
+  if (c->sse_c_key_file.empty()) return Status::Ok();
+  struct stat st;
+  if (::stat(c->sse_c_key_file.c_str(), &st) != 0) {
+    return InvalidArgument("sse key file " + c->sse_c_key_file + ": " + std::strerror(errno));
+  }
+  if (st.st_mode & 077) {
+    return PermissionDenied("sse key file " + c->sse_c_key_file +
+                            " must not be readable by group or others (chmod 600)");
+  }
+  std::ifstream in(c->sse_c_key_file, std::ios::binary);
+  std::stringstream buf;
+  buf << in.rdbuf();
+  std::string key = buf.str();
+  while (!key.empty() && (key.back() == '\n' || key.back() == '\r')) key.pop_back();
+  if (key.size() != 32) {
+    return InvalidArgument("sse key file " + c->sse_c_key_file + " must hold exactly 32 bytes");
+  }
+  c->s3.sse_customer_key = key;
+  return Status::Ok();
+}
+
+std::string StagingTag(const AppConfig& c) {
+  // Stable per mount identity (endpoint, bucket, prefix): staged data left by
+  // a crash is found again by the next mount of the same bucket.
+  uint64_t h = 1469598103934665603ull;
+  for (char ch : c.s3.endpoint + "\n" + c.s3.bucket + "\n" + c.fs.prefix) {
+    h = (h ^ static_cast<unsigned char>(ch)) * 1099511628211ull;
+  }
+  std::string safe;
+  for (char ch : c.s3.bucket) safe += (std::isalnum(static_cast<unsigned char>(ch)) ? ch : '_');
+  char hex[17];
+  std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(h));
+  return safe.substr(0, 40) + "-" + hex;
+}
+
+}  // namespace
+
+int RunMount(AppConfig config) {
+  SetLogLevel(config.debug ? LogLevel::kDebug : LogLevel::kInfo);
+  if (Status s = LoadSseCustomerKey(&config); !s.ok()) return Fail(s.message());
+
+  auto client = S3Client::Create(config.s3, SystemClock());
+  if (!client.ok()) return Fail(client.status().message());
+  if (Status s = (*client)->HeadBucket(); !s.ok()) return Fail(DescribeBucketFailure(config, s));
+
+  if (!config.cache_dir.empty() && ::mkdir(config.cache_dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return Fail("cache_dir " + config.cache_dir + ": " + std::strerror(errno));
+  }
+  config.fs.staging_tag = StagingTag(config);
+  if (auto area = fs::StagingArea::Open(config.fs.tmp_dir, config.fs.staging_tag); !area.ok()) {
+    return Fail("tmp_dir: " + area.status().message());
+  }
+
+  auto mount = fuse::FuseMount::Mount(config.mount);
+  if (!mount.ok()) return Fail(mount.status().message());
+  if (!config.foreground) {
+    UseSyslog();
+    if (Status s = (*mount)->Daemonize(false); !s.ok()) return Fail(s.message());
+  }
+
+  // Threads start only now, after the fork.
+  auto fs = NewObjectFilesystem(config.fs, client->get(), SystemClock());
+  if (!fs.ok()) {
+    (*mount)->Unmount();
+    return Fail("cannot start the filesystem: " + fs.status().message());
+  }
+  PAILFS_LOG(kInfo) << "mounted " << config.mount.fsname << " on " << config.mount.mountpoint;
+  auto served = (*mount)->Serve(fs->get());
+  if (!served.ok()) PAILFS_LOG(kError) << served.status().ToString();
+  if (served.ok() && *served != 0) PAILFS_LOG(kInfo) << "signal " << *served << ": unmounting";
+
+  Status flushed = (*fs)->FlushAll();
+  (*mount)->Unmount();
+  if (!flushed.ok()) {
+    PAILFS_LOG(kError) << "some data could not be uploaded and stays staged in "
+                       << config.fs.tmp_dir << ": " << flushed.ToString();
+    return 1;
+  }
+  PAILFS_LOG(kInfo) << "unmounted " << config.mount.mountpoint;
+  return served.ok() ? 0 : 1;
+}
+
+}  // namespace pailfs::app
