@@ -3,8 +3,9 @@
 
 Usage: moto_harness.py [--auth on|off] [--mem-gib N] [--self-check]
 
-Starts `python -m moto.server -H 127.0.0.1 -p <free port>` (falls back to the
-`moto_server` on PATH) in its own process group with an address-space cap,
+Starts moto.server's main (as `python -m moto.server -H 127.0.0.1 -p <port>`
+does, but through this file so that moto also takes backend commands; falls
+back to the `moto_server` on PATH) in its own process group with an address-space cap,
 waits until it answers, and, with --auth on (the default), turns on moto's
 request authentication:
 
@@ -24,7 +25,8 @@ SignatureDoesNotMatch and a correct one is accepted, prints exactly one line
 and serves commands on stdin, one per line, each answered with one line:
 
   mkbucket NAME                    -> OK | ERR <message>
-  putmany BUCKET PREFIX COUNT SIZE -> OK | ERR <message>   (keys PREFIX%08d)
+  putmany BUCKET PREFIX COUNT SIZE -> OK | ERR <message>   (keys PREFIX%08d,
+                                      written straight into moto's backend)
   checkpresign METHOD URL          -> OK | ERR <why>  (SigV4 query signature
                                       recomputed by botocore with our secret)
   ping                             -> OK
@@ -98,15 +100,56 @@ def die(msg, code=1):
 
 
 def moto_command(port):
+    """The moto command line and whether it accepts backend commands."""
     args = ["-H", "127.0.0.1", "-p", str(port)]
     probe = subprocess.run([sys.executable, "-c", "import moto.server"],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
     if probe.returncode == 0:
-        return [sys.executable, "-m", "moto.server"] + args
+        # moto.server.main in a process of its own, plus a command channel.
+        return [sys.executable, os.path.abspath(__file__), "--moto-child"] + args, True
     exe = shutil.which("moto_server")
     if exe is None:
         die("neither `%s -m moto.server` nor moto_server works" % sys.executable)
-    return [exe] + args
+    return [exe] + args, False
+
+
+def moto_child(moto_args):
+    """Runs moto.server.main(moto_args) (what `python -m moto.server` runs)
+    and, on a second thread, answers `putmany BUCKET PREFIX COUNT SIZE` from
+    stdin by writing keys straight into moto's in-memory S3 backend: creating
+    50,000 keys over HTTP takes minutes, directly about a second. Answers go
+    to the original stdout; moto's own output is sent to stderr."""
+    answers = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)
+
+    def find_bucket(name):
+        from moto.s3.models import s3_backends
+        for account in list(s3_backends.keys()):
+            for partition in list(s3_backends[account].keys()):
+                backend = s3_backends[account][partition]
+                if name in backend.buckets:
+                    return backend
+        raise KeyError("no bucket " + name)
+
+    def commands():
+        for line in sys.stdin:
+            words = line.split()
+            try:
+                if len(words) != 5 or words[0] != "putmany":
+                    raise ValueError("unknown command")
+                backend = find_bucket(words[1])
+                body = b"x" * int(words[4])
+                for i in range(int(words[3])):
+                    backend.put_object(words[1], "%s%08d" % (words[2], i), body,
+                                       disable_notification=True)
+                answers.write("OK\n")
+            except Exception as e:  # report, keep serving
+                answers.write("ERR %r\n" % (e,))
+        os._exit(0)  # stdin closed: the harness is gone
+
+    threading.Thread(target=commands, daemon=True).start()
+    import moto.server
+    moto.server.main(moto_args)
 
 
 def start_moto(port, auth, mem_gib):
@@ -127,10 +170,12 @@ def start_moto(port, auth, mem_gib):
 
     # moto's request log goes to our stderr only when asked (it is chatty).
     quiet = os.environ.get("PAILFS_MOTO_VERBOSE") is None
-    return subprocess.Popen(moto_command(port), env=env, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL if quiet else sys.stderr,
+    cmd, channel = moto_command(port)
+    return subprocess.Popen(cmd, env=env,
+                            stdin=subprocess.PIPE if channel else subprocess.DEVNULL,
+                            stdout=subprocess.PIPE if channel else subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL if quiet else sys.stderr,
-                            preexec_fn=preexec)
+                            preexec_fn=preexec, text=True)
 
 
 def wait_ready(endpoint, deadline):
@@ -188,6 +233,14 @@ def self_check(endpoint, key, secret, auth):
 
 
 def put_many(s3, bucket, prefix, count, size):
+    if _moto.stdin is not None:  # straight into moto's backend
+        _moto.stdin.write("putmany %s %s %d %d\n" % (bucket, prefix, count, size))
+        _moto.stdin.flush()
+        ready, _, _ = select.select([_moto.stdout], [], [], 600)
+        answer = _moto.stdout.readline().strip() if ready else "ERR timeout"
+        if answer != "OK":
+            raise RuntimeError("moto putmany: " + answer)
+        return
     body = b"x" * size
 
     def put(i):
@@ -287,6 +340,9 @@ def main():
     ap.add_argument("--mem-gib", type=int, default=6)
     ap.add_argument("--self-check", action="store_true",
                     help="start, verify, print READY and exit")
+    if len(sys.argv) > 1 and sys.argv[1] == "--moto-child":
+        moto_child(sys.argv[2:])
+        return
     args = ap.parse_args()
     auth = args.auth == "on"
 
