@@ -3,6 +3,9 @@
 //
 // Both run under the chain's refresh mutex, one call at a time, so their
 // cached state (the IMDS token, the "unreachable" mark) needs no lock.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <chrono>
 #include <string>
 
@@ -44,7 +47,9 @@ std::string UrlHost(std::string_view url) {
 // Plain-http full URIs must stay on this machine or the container agents'
 // link-local addresses, so a token is never sent across a network in clear.
 bool AllowedHttpHost(const std::string& host) {
-  return host == "localhost" || host.rfind("127.", 0) == 0 || host == "[::1]" ||
+  in_addr v4;
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127) return true;
+  return host == "localhost" || host == "[::1]" ||
          host == "169.254.170.2" || host == "169.254.170.23" || host == "[fd00:ec2::23]";
 }
 
@@ -166,11 +171,15 @@ class ImdsSource final : public CredentialsSource {
                              std::to_string(kImdsTokenTtlSeconds));
     auto resp = transport_->Execute(req);
     if (!resp.ok()) {
+      // Once IMDS answered we are on EC2 and a failure is a blip: the chain
+      // retries soon. Before that, it most likely means "not on EC2".
+      if (reached_) return resp.status().Annotate("EC2 instance metadata token");
       unreachable_reason_ = "not reachable at " + endpoint_ + ": " + resp.status().message();
       unreachable_until_ = now + kImdsUnreachableBackoff;
       *reason = unreachable_reason_;
       return std::optional<std::string>();
     }
+    reached_ = true;
     if (resp->status != 200) {
       *reason = "IMDSv2 token request to " + endpoint_ + " answered HTTP " +
                 std::to_string(resp->status);
@@ -212,6 +221,7 @@ class ImdsSource final : public CredentialsSource {
   std::chrono::steady_clock::time_point token_expiry_{};
   std::optional<std::chrono::steady_clock::time_point> unreachable_until_;
   std::string unreachable_reason_;
+  bool reached_ = false;  // IMDS has answered at least once
 };
 
 }  // namespace

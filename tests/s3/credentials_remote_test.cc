@@ -278,6 +278,39 @@ TEST_F(RemoteCredentialsTest, ImdsUnreachableIsNotRetriedForFiveMinutes) {
   EXPECT_EQ(transport_.Count("PUT", kTokenUrl), 2u);
 }
 
+TEST_F(RemoteCredentialsTest, ImdsOutageAfterSuccessIsRetriedSoon) {
+  InstallImds();
+  imds_json_ = CredentialsJson("AKID1", "s1", "t1", clock_.Now() + 1h);
+  auto chain = Make();
+  ASSERT_TRUE(chain->Get().ok());
+  transport_.Route("PUT", kTokenUrl, [](const SeenRequest&) -> Result<HttpResponse> {
+    return Unavailable("connection refused");
+  });
+  transport_.Route("GET", kRoleUrl, 401, "");  // forces a new session token
+  clock_.Advance(56min);
+  ASSERT_TRUE(chain->Get().ok());  // old credentials kept
+  InstallImds();
+  imds_json_ = CredentialsJson("AKID2", "s2", "t2", clock_.Now() + 1h);
+  clock_.Advance(11s);  // the chain's retry delay, not the 5 min "not on EC2" one
+  auto c = chain->Get();
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->access_key_id, "AKID2");
+}
+
+TEST_F(RemoteCredentialsTest, ContainerFullUriLoopbackMeansNumericLoopback) {
+  env_.Set("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.evil.example/creds");
+  auto c = Make()->Get();
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), Code::kInvalidArgument);
+  for (const char* ok : {"http://127.0.0.2:99/c", "http://[::1]/c", "http://169.254.170.23/c",
+                         "http://user@localhost/c"}) {
+    env_.Set("AWS_CONTAINER_CREDENTIALS_FULL_URI", ok);
+    transport_.Route("GET", ok, 200, CredentialsJson("AKIDLOOP", "s", "", std::nullopt));
+    auto r = Make()->Get();
+    EXPECT_TRUE(r.ok()) << ok << ": " << r.status().ToString();
+  }
+}
+
 TEST_F(RemoteCredentialsTest, ImdsDisabledByEnvironment) {
   InstallImds();
   imds_json_ = CredentialsJson("AKIDIMDS", "s", "t", clock_.Now() + 6h);
