@@ -79,8 +79,16 @@ std::optional<Listing> DirCache::GetFresh(const std::string& dir,
   return it->second;
 }
 
-void DirCache::Put(const std::string& dir, Listing listing) {
+uint64_t DirCache::Generation(const std::string& dir) const {
   std::lock_guard<std::mutex> lock(mu_);
+  auto it = generations_.find(dir);
+  return it == generations_.end() ? 0 : it->second;
+}
+
+void DirCache::Put(const std::string& dir, Listing listing, uint64_t generation) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto gen = generations_.find(dir);
+  if ((gen == generations_.end() ? 0 : gen->second) != generation) return;
   if (listings_.size() > 4096) {
     // Bound memory: drop listings that are no longer fresh.
     auto now = listing.taken;
@@ -93,18 +101,21 @@ void DirCache::Put(const std::string& dir, Listing listing) {
 
 void DirCache::Upsert(const std::string& dir, const std::string& name, const ListedEntry& entry) {
   std::lock_guard<std::mutex> lock(mu_);
+  ++generations_[dir];
   auto it = listings_.find(dir);
   if (it != listings_.end()) it->second.entries[name] = entry;
 }
 
 void DirCache::Remove(const std::string& dir, const std::string& name) {
   std::lock_guard<std::mutex> lock(mu_);
+  ++generations_[dir];
   auto it = listings_.find(dir);
   if (it != listings_.end()) it->second.entries.erase(name);
 }
 
 void DirCache::InvalidateTree(const std::string& path) {
   std::lock_guard<std::mutex> lock(mu_);
+  ++generations_[path];
   for (auto it = listings_.lower_bound(path); it != listings_.end();) {
     if (!IsSameOrBelow(it->first, path)) {
       if (it->first.compare(0, path.size(), path) != 0) break;

@@ -65,7 +65,10 @@ class DirCache {
   // A copy of a fresh listing of `dir`.
   std::optional<Listing> GetFresh(const std::string& dir,
                                   std::chrono::steady_clock::time_point now) const;
-  void Put(const std::string& dir, Listing listing);
+  // Caches `listing` unless `dir` changed in place since Generation(dir)
+  // returned `generation` (the listing may predate that change).
+  void Put(const std::string& dir, Listing listing, uint64_t generation);
+  uint64_t Generation(const std::string& dir) const;
   // In-place updates; no-ops when `dir` has no cached listing.
   void Upsert(const std::string& dir, const std::string& name, const ListedEntry& entry);
   void Remove(const std::string& dir, const std::string& name);
@@ -75,7 +78,8 @@ class DirCache {
  private:
   const std::chrono::steady_clock::duration ttl_;
   mutable std::mutex mu_;  // leaf lock
-  std::map<std::string, Listing> listings_;
+  std::map<std::string, Listing> listings_;       // guarded by mu_
+  std::map<std::string, uint64_t> generations_;  // guarded by mu_: in-place changes
 };
 
 }  // namespace pailfs::fs

@@ -52,8 +52,13 @@ InodePtr InodeTable::FindPath(const std::string& path) const {
   return in == by_ino_.end() ? nullptr : in->second;
 }
 
+uint64_t InodeTable::Seq() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return seq_;
+}
+
 InodePtr InodeTable::Upsert(const std::string& path, const NodeInfo& info, uint64_t add_lookups,
-                            std::chrono::steady_clock::time_point now) {
+                            std::chrono::steady_clock::time_point now, uint64_t as_of) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = by_path_.find(path);
   if (it != by_path_.end()) {
@@ -62,11 +67,12 @@ InodePtr InodeTable::Upsert(const std::string& path, const NodeInfo& info, uint6
                      (!info.meta_known && info.kind == Kind::kFile &&
                       inode->info.kind == Kind::kSymlink);
     if (inode->local || same_kind || path.empty()) {
-      if (!inode->local && !path.empty()) {
+      if (!inode->local && !path.empty() && inode->seq <= as_of) {
         NodeInfo fresh = info;
         MergeKnown(inode->info, &fresh);
         inode->info = std::move(fresh);
         inode->validated = now;
+        inode->seq = ++seq_;
       }
       inode->lookups += add_lookups;
       return inode;
@@ -78,6 +84,7 @@ InodePtr InodeTable::Upsert(const std::string& path, const NodeInfo& info, uint6
   inode->info = info;
   inode->validated = now;
   inode->lookups = add_lookups;
+  inode->seq = ++seq_;
   by_ino_[inode->ino] = inode;
   by_path_[path] = inode->ino;
   return inode;
@@ -93,6 +100,7 @@ InodePtr InodeTable::Create(const std::string& path, const NodeInfo& info, uint6
   inode->info = info;
   inode->validated = now;
   inode->lookups = add_lookups;
+  inode->seq = ++seq_;
   by_ino_[inode->ino] = inode;
   by_path_[path] = inode->ino;
   return inode;
@@ -169,6 +177,7 @@ void InodeTable::Rename(const std::string& from, const std::string& to) {
 void InodeTable::With(const InodePtr& inode, const std::function<void(Inode&)>& fn) {
   std::lock_guard<std::mutex> lock(mu_);
   fn(*inode);
+  inode->seq = ++seq_;
   MaybeDropLocked(inode.get());
 }
 
@@ -189,6 +198,16 @@ std::vector<InodePtr> InodeTable::All() const {
   std::vector<InodePtr> out;
   out.reserve(by_ino_.size());
   for (auto& [ino, inode] : by_ino_) out.push_back(inode);
+  return out;
+}
+
+std::vector<InodePtr> InodeTable::Below(const std::string& path) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<InodePtr> out;
+  for (auto it = by_path_.lower_bound(path);
+       it != by_path_.end() && it->first.compare(0, path.size(), path) == 0; ++it) {
+    if (IsSameOrBelow(it->first, path)) out.push_back(by_ino_.at(it->second));
+  }
   return out;
 }
 

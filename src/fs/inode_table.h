@@ -66,6 +66,7 @@ struct Inode {
   uint64_t lookups = 0;
   int handles = 0;
   bool local = false;  // local state (staged data) is authoritative
+  uint64_t seq = 0;    // table sequence number of the last change
   // Per-inode lock; guards `open`.
   std::mutex mu;
   std::unique_ptr<OpenFile> open;
@@ -83,9 +84,13 @@ class InodeTable {
   // Records `info` for `path` (creating an inode when needed) and adds
   // `add_lookups`. A kind change gives the path a new inode (the old one is
   // detached). A `local` inode keeps its own info. Known metadata survives
-  // a listing that does not carry it (same version, or a folder).
+  // a listing that does not carry it (same version, or a folder). `as_of`
+  // is Seq() from before `info` was gathered: an inode changed since keeps
+  // its (newer) info.
   InodePtr Upsert(const std::string& path, const NodeInfo& info, uint64_t add_lookups,
-                  std::chrono::steady_clock::time_point now);
+                  std::chrono::steady_clock::time_point now, uint64_t as_of = UINT64_MAX);
+  // A counter that grows with every change of an inode's info.
+  uint64_t Seq() const;
   // A new inode for `path` (any previous one is detached).
   InodePtr Create(const std::string& path, const NodeInfo& info, uint64_t add_lookups,
                   std::chrono::steady_clock::time_point now);
@@ -110,6 +115,8 @@ class InodeTable {
   };
   Snapshot Snap(const InodePtr& inode) const;
   std::vector<InodePtr> All() const;
+  // The inodes at `path` and below it.
+  std::vector<InodePtr> Below(const std::string& path) const;
   // Paths and infos of the `local` inodes directly inside folder `dir`.
   std::vector<std::pair<std::string, NodeInfo>> LocalChildren(const std::string& dir) const;
   Ino NewIno();
@@ -123,6 +130,7 @@ class InodeTable {
   std::unordered_map<Ino, InodePtr> by_ino_;
   std::map<std::string, Ino> by_path_;
   Ino next_ino_ = 2;
+  uint64_t seq_ = 0;
 };
 
 }  // namespace pailfs::fs

@@ -1,5 +1,25 @@
-// ObjectFs: the Filesystem over an ObjectStore (see docs/SEMANTICS.md and
-// /work/notes/FS_DESIGN.md for the behaviour).
+// ObjectFs: the Filesystem over an ObjectStore.
+//
+// Behaviour in short (tests/fs/*_test.cc back each line):
+//   - A folder is a marker "x/", a common prefix, a legacy "x_$folder$" or
+//     an object with Content-Type application/x-directory; a folder hides a
+//     file of the same name; keys that are not POSIX names are hidden.
+//   - A listing answers lookups (also negative) for dir_ttl with no
+//     request; without one a lookup is a HEAD and a LIST in parallel.
+//   - POSIX metadata (s3fs format) comes from HEADs made in parallel and
+//     remembered per object version; listing_only makes no HEAD at all.
+//   - Close-to-open: a first open revalidates; reads are pinned to the ETag.
+//   - Writes go to a private staged file shared by the inode's handles and
+//     are uploaded at Flush/Fsync; a failure is returned and the data kept;
+//     after Release a background retrier keeps trying; FlushAll at unmount
+//     keeps on disk what still fails.
+//   - rename is copy + delete (folders: every key, copies in parallel,
+//     deletes in batches): not atomic. RENAME_EXCHANGE and hard links are
+//     refused (EINVAL, EPERM).
+// Known limits: an empty legacy
+// "x_$folder$" folder is only found through a listing of its parent;
+// listing_only shows symlinks as regular files; chmod/xattr changes under
+// listing_only still HEAD the object once to keep its other metadata.
 //
 // Pieces: InodeTable (numbers, paths, what is known), DirCache (listings
 // that answer lookups for dir_ttl), MetadataFetcher (parallel HEADs
@@ -100,6 +120,7 @@ class ObjectFs final : public Filesystem {
     std::mutex mu;  // leaf; guards entries/meta_done
     Ino ino = 0;
     std::string path;
+    uint64_t seq = 0;  // InodeTable::Seq() when the snapshot was taken
     std::vector<DirSnapEntry> entries;
     bool meta_done = false;
   };

@@ -11,6 +11,7 @@ namespace pailfs::fs {
 Result<uint64_t> ObjectFs::OpenDir(const Caller&, Ino ino) {
   std::string path;
   PAILFS_ASSIGN_OR_RETURN(InodePtr inode, DirInode(ino, &path));
+  const uint64_t seq = inodes_.Seq();
   std::optional<Listing> fresh = dirs_.GetFresh(path, Mono());
   if (!fresh) {
     PAILFS_ASSIGN_OR_RETURN(Listing listing, ListDir(path));
@@ -26,6 +27,7 @@ Result<uint64_t> ObjectFs::OpenDir(const Caller&, Ino ino) {
   auto handle = std::make_shared<DirHandle>();
   handle->ino = ino;
   handle->path = path;
+  handle->seq = seq;
   handle->entries.reserve(fresh->entries.size());
   for (const auto& [name, listed] : fresh->entries) {
     DirSnapEntry e;
@@ -95,7 +97,7 @@ Status ObjectFs::ReadDir(const Caller&, Ino ino, uint64_t dh, uint64_t offset, b
     de.name = e.name;
     std::string path = JoinPath(handle->path, e.name);
     if (plus) {
-      InodePtr inode = inodes_.Upsert(path, e.info, 0, Mono());
+      InodePtr inode = inodes_.Upsert(path, e.info, 0, Mono(), handle->seq);
       de.entry = EntryOf(inode);
       if (!add(de)) {
         inodes_.Forget(inode->ino, 0);  // drops it if nobody else holds it
@@ -149,7 +151,7 @@ Result<Entry> ObjectFs::Mkdir(const Caller& c, Ino parent, const std::string& na
   marker.etag = info.etag;
   marker.last_modified = info.last_modified;
   empty.marker = marker;
-  dirs_.Put(path, std::move(empty));
+  dirs_.Put(path, std::move(empty), dirs_.Generation(path));
   RememberWritten(dkey, info);
   return EntryOf(inode);
 }

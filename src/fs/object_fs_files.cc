@@ -195,11 +195,12 @@ Result<Filesystem::Created> ObjectFs::Create(const Caller& c, Ino parent, const 
   std::string key = FileKeyOf(path);
   PAILFS_RETURN_IF_ERROR(ValidateNewName(name, key.size()));
   const bool excl = (flags & O_EXCL) != 0;
+  uint64_t seq = inodes_.Seq();
   PAILFS_ASSIGN_OR_RETURN(std::optional<NodeInfo> existing, ResolveChild(dir, name, true));
   if (existing) {
     if (excl) return Status::FromErrno(EEXIST, "\"" + path + "\" exists");
     if (existing->kind == Kind::kDir) return Status::FromErrno(EISDIR, "is a directory");
-    InodePtr inode = inodes_.Upsert(path, *existing, 0, Mono());
+    InodePtr inode = inodes_.Upsert(path, *existing, 0, Mono(), seq);
     PAILFS_ASSIGN_OR_RETURN(uint64_t fh, OpenInode(inode, flags));
     inodes_.AddLookups(inode->ino, 1);
     return Created{EntryOf(inode), fh};
@@ -343,10 +344,12 @@ void ObjectFs::Release(Ino, uint64_t fh) {
     of->handles--;
     of->fhs.erase(fh);
     if (of->dirty && of->handles == 0) {
-      if (inodes_.Snap(inode).detached) {
+      auto snap = inodes_.Snap(inode);
+      if (snap.detached) {
         of->dirty = false;
       } else {
-        PAILFS_LOG(kWarning) << "file closed with data not uploaded; retrying in the background";
+        PAILFS_LOG(kWarning) << "\"" << snap.path
+                             << "\" closed with data not uploaded; retrying in the background";
         retrier_->Enqueue(inode);
       }
     }

@@ -132,6 +132,13 @@ Status ObjectFs::RenameFile(const std::string& from, const std::string& to, cons
 
 Status ObjectFs::RenameDir(const std::string& from, const std::string& to) {
   const std::string from_key = DirKeyOf(from), to_key = DirKeyOf(to);
+  // Files open below keep reading a private copy once their keys move.
+  for (const InodePtr& inode : inodes_.Below(from)) {
+    std::lock_guard<std::mutex> lock(inode->mu);
+    if (inode->open && inode->open->handles > 0) {
+      PAILFS_RETURN_IF_ERROR(EnsureStagedLocked(inode, false));
+    }
+  }
   std::vector<ObjectInfo> objects;
   ListOptions options;
   options.prefix = from_key;

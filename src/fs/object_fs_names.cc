@@ -23,6 +23,7 @@ Result<InodePtr> ObjectFs::DirInode(Ino ino, std::string* path) const {
 
 Result<Listing> ObjectFs::ListDir(const std::string& dir) {
   SteadyTime start = Mono();
+  uint64_t generation = dirs_.Generation(dir);
   std::string dkey = DirKeyOf(dir);
   ListingBuilder builder(dkey);
   ListOptions options;
@@ -40,7 +41,7 @@ Result<Listing> ObjectFs::ListDir(const std::string& dir) {
     std::string name = BaseName(path);
     if (!listing.entries.count(name)) listing.entries[name] = ListedFor(FileKeyOf(path), info);
   }
-  dirs_.Put(dir, listing);
+  dirs_.Put(dir, listing, generation);
   return listing;
 }
 
@@ -137,9 +138,10 @@ Result<Entry> ObjectFs::Lookup(const Caller&, Ino parent, const std::string& nam
   Entry negative;
   negative.entry_timeout = config_.negative_ttl;
   if (!IsValidSegment(name)) return negative;
+  uint64_t seq = inodes_.Seq();
   PAILFS_ASSIGN_OR_RETURN(std::optional<NodeInfo> info, ResolveChild(dir, name, true));
   if (!info) return negative;
-  InodePtr inode = inodes_.Upsert(JoinPath(dir, name), *info, 1, Mono());
+  InodePtr inode = inodes_.Upsert(JoinPath(dir, name), *info, 1, Mono(), seq);
   return EntryOf(inode);
 }
 
@@ -154,10 +156,11 @@ Result<Entry> ObjectFs::GetAttr(const Caller&, Ino ino) {
       Mono() - snap.validated < ttl) {
     return MakeEntry(ino, snap.info);
   }
+  uint64_t seq = inodes_.Seq();
   PAILFS_ASSIGN_OR_RETURN(std::optional<NodeInfo> info,
                           ResolveChild(ParentPath(snap.path), BaseName(snap.path), true));
   if (!info) return Status::FromErrno(ENOENT, "\"" + snap.path + "\" no longer exists");
-  InodePtr now = inodes_.Upsert(snap.path, *info, 0, Mono());
+  InodePtr now = inodes_.Upsert(snap.path, *info, 0, Mono(), seq);
   if (now != inode) return Status::FromErrno(ENOENT, "\"" + snap.path + "\" changed type");
   return EntryOf(inode);
 }

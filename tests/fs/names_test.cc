@@ -140,6 +140,21 @@ TEST_F(NamesTest, RenameFolderRules) {
   EXPECT_EQ(ListNames(kRootIno), (std::vector<std::string>{"empty", "file", "full"}));
 }
 
+TEST_F(NamesTest, FileOpenBelowARenamedFolderKeepsWorking) {
+  memory_.PutDirect("box/inner/f", "payload");
+  Mount(DefaultConfig());
+  Ino f = InoOf("box/inner/f");
+  auto fh = fs_->Open(caller_, f, O_RDONLY);
+  ASSERT_TRUE(fh.ok());
+  ASSERT_TRUE(fs_->Rename(caller_, kRootIno, "box", kRootIno, "crate", 0).ok());
+  EXPECT_FALSE(memory_.GetDirect("box/inner/f"));
+  auto r = fs_->Read(f, *fh, 0, 100);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(*r, "payload");
+  fs_->Release(f, *fh);
+  EXPECT_EQ(InoOf("crate/inner/f"), f);
+}
+
 TEST_F(NamesTest, SymlinksInS3fsFormat) {
   auto l = fs_->Symlink(caller_, "../some/target", kRootIno, "link");
   ASSERT_TRUE(l.ok()) << l.status().ToString();
