@@ -26,6 +26,35 @@ Result<ObjectInfo> GateHeadStore::Head(const std::string& key) {
   return r;
 }
 
+Result<std::string> GateHeadStore::Put(const std::string& key, const BodySource& b,
+                                       const WriteOptions& o) {
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (key == blocked_key_) {
+      put_waiting_ = true;
+      cv_.wait_for(lock, std::chrono::seconds(10), [&] { return blocked_key_ != key; });
+      put_waiting_ = false;
+    }
+  }
+  return inner_->Put(key, b, o);
+}
+
+void GateHeadStore::BlockPuts(const std::string& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  blocked_key_ = key;
+}
+
+void GateHeadStore::Unblock() {
+  std::lock_guard<std::mutex> lock(mu_);
+  blocked_key_.clear();
+  cv_.notify_all();
+}
+
+bool GateHeadStore::put_blocked() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return put_waiting_;
+}
+
 FsTest::FsTest() {
   char tmpl[] = "/tmp/pailfs-fs-test-XXXXXX";
   char* dir = mkdtemp(tmpl);

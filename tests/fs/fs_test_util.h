@@ -27,6 +27,7 @@ namespace pailfs::testing {
 
 // Forwards everything to `inner`; HEADs wait (up to 5 s) until `target` of
 // them are in flight at once, and the most ever in flight is recorded.
+// BlockPuts(key) makes PUTs of `key` wait (up to 10 s) until Unblock().
 class GateHeadStore final : public ObjectStore {
  public:
   GateHeadStore(ObjectStore* inner, int target) : inner_(inner), target_(target) {}
@@ -36,9 +37,10 @@ class GateHeadStore final : public ObjectStore {
     return inner_->Get(key, o);
   }
   Result<std::string> Put(const std::string& key, const BodySource& b,
-                          const WriteOptions& o) override {
-    return inner_->Put(key, b, o);
-  }
+                          const WriteOptions& o) override;
+  void BlockPuts(const std::string& key);
+  void Unblock();
+  bool put_blocked() const;
   Status Delete(const std::string& key) override { return inner_->Delete(key); }
   Result<std::vector<DeleteFailure>> DeleteMany(const std::vector<std::string>& k) override {
     return inner_->DeleteMany(k);
@@ -80,6 +82,8 @@ class GateHeadStore final : public ObjectStore {
   int in_flight_ = 0;      // guarded by mu_
   int max_in_flight_ = 0;  // guarded by mu_
   bool open_ = false;      // guarded by mu_: the target was reached once
+  std::string blocked_key_;  // guarded by mu_
+  bool put_waiting_ = false;  // guarded by mu_
 };
 
 class FsTest : public ::testing::Test {

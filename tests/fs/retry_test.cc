@@ -101,6 +101,30 @@ TEST_F(RetryTest, UnmountWithUnsavedDataKeepsItOnDisk) {
   EXPECT_EQ(KeptSidecars(), 1);
 }
 
+TEST_F(RetryTest, ASlowUploadDoesNotBlockOtherFiles) {
+  GateHeadStore gate(&memory_, 1);
+  Mount(DefaultConfig(), &gate);
+  auto slow = fs_->Create(caller_, kRootIno, "slow", 0644, O_RDWR | O_CREAT);
+  ASSERT_TRUE(slow.ok());
+  ASSERT_TRUE(fs_->Write(slow->entry.ino, slow->fh, 0, "s", 1).ok());
+  gate.BlockPuts("slow");
+  std::thread closer([&] { EXPECT_TRUE(fs_->Flush(slow->entry.ino, slow->fh).ok()); });
+  ASSERT_TRUE(WaitFor([&] { return gate.put_blocked(); }));
+  // While "slow" is uploading: other files, listings, attributes all work.
+  auto start = std::chrono::steady_clock::now();
+  Ino fast = WriteFile("fast", "f");
+  EXPECT_NE(fast, 0u);
+  EXPECT_EQ(ListNames(kRootIno, true).size(), 2u);
+  EXPECT_EQ(Attr(slow->entry.ino).attr.st_size, 1);
+  EXPECT_NE(Look(kRootIno, "slow").ino, 0u);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  EXPECT_TRUE(gate.put_blocked());
+  gate.Unblock();
+  closer.join();
+  fs_->Release(slow->entry.ino, slow->fh);
+  EXPECT_EQ(*memory_.GetDirect("slow"), "s");
+}
+
 TEST_F(RetryTest, SixteenThreadsOnDifferentFiles) {
   ASSERT_TRUE(fs_->Mkdir(caller_, kRootIno, "work", 0755).ok());
   Ino work = InoOf("work");
