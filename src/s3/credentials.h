@@ -3,6 +3,7 @@
 // Order tried by the default chain:
 //   1. explicit access key / secret / token from the options
 //   2. environment: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN
+//      (s3fs's AWSACCESSKEYID / AWSSECRETACCESSKEY as a fallback)
 //   3. profile files: AWS_SHARED_CREDENTIALS_FILE (~/.aws/credentials) and
 //      AWS_CONFIG_FILE (~/.aws/config), profile from options or AWS_PROFILE
 //   4. s3fs-style passwd file: options.passwd_file, else ~/.passwd-s3fs,
@@ -67,8 +68,11 @@ struct CredentialsOptions {
 
 // HttpOptions for the transport given to the chain: a 1 s connect timeout
 // and a short stall limit, so that IMDS, tried last, costs about a second
-// when not on EC2. The chain makes one attempt per request, no retries, and
-// after IMDS proved unreachable it is not tried again for five minutes.
+// when not on EC2. The chain makes one attempt per request, no retries; an
+// IMDS that never answered is not tried again for five minutes, and
+// AWS_EC2_METADATA_DISABLED=true skips it. A failed refresh while the cached
+// credentials are still valid keeps them (with a warning) and is retried
+// after 10 s.
 HttpOptions MetadataHttpOptions();
 
 // `transport` is used for the container and IMDS sources and must outlive
