@@ -16,6 +16,8 @@
 #include <sstream>
 #include <thread>
 
+#include <gtest/gtest.h>
+
 #ifndef PAILFS_BINARY_PATH
 #define PAILFS_BINARY_PATH "pailfs"
 #endif
@@ -93,6 +95,8 @@ Result<std::unique_ptr<PailfsMount>> PailfsMount::Start(const MountSpec& spec) {
   std::string options = "endpoint=" + (spec.endpoint.empty() ? spec.moto->endpoint() : spec.endpoint) +
                         ",region=us-east-1,tmp_dir=" + m->tmp_dir_ + ",retries=3,connect_timeout=2";
   if (!spec.options.empty()) options += "," + spec.options;
+  const char* debug = std::getenv("PAILFS_MOUNT_DEBUG");
+  if (debug != nullptr && std::string(debug) == "1") options += ",debug";
   std::vector<std::string> argv = {"/usr/bin/env",
                                    "AWS_ACCESS_KEY_ID=" + spec.moto->access_key(),
                                    "AWS_SECRET_ACCESS_KEY=" + spec.moto->secret_key(),
@@ -105,34 +109,76 @@ Result<std::unique_ptr<PailfsMount>> PailfsMount::Start(const MountSpec& spec) {
   argv.push_back("-o");
   argv.push_back(options);
 
+  m->log_dir_ = MakeTempDir("log");
+  if (m->log_dir_.empty()) return IoError("mkdtemp failed");
+  const std::string log_path = m->log_dir_ + "/pailfs.log";
+  const int log_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (log_fd < 0) return IoError("cannot create " + log_path + ": " + std::strerror(errno));
+  auto args = CStrings(argv);  // before fork: the child only calls async-signal-safe functions
   pid_t pid = ::fork();
-  if (pid < 0) return IoError(std::string("fork: ") + std::strerror(errno));
+  if (pid < 0) {
+    ::close(log_fd);
+    return IoError(std::string("fork: ") + std::strerror(errno));
+  }
   if (pid == 0) {
     int devnull = ::open("/dev/null", O_RDONLY);
     if (devnull >= 0) ::dup2(devnull, 0);
-    auto args = CStrings(argv);
+    ::dup2(log_fd, 1);
+    ::dup2(log_fd, 2);
     ::execv(args[0], args.data());
     ::_exit(127);
   }
+  ::close(log_fd);
   m->pid_ = pid;
 
   const auto deadline = Clock::now() + spec.ready_timeout;
   while (Clock::now() < deadline) {
     if (IsFuseMounted(m->mountpoint_)) {
       m->mounted_ = true;
+      m->StartWatchdog(spec.max_lifetime);
       return m;
     }
     if (auto st = WaitFor(pid, std::chrono::milliseconds(50))) {
       m->pid_ = -1;
       return Unavailable("pailfs exited with code " + std::to_string(ExitCodeOf(*st)) +
-                         " before the mount was ready");
+                         " before the mount was ready; its output:\n" + m->Log());
     }
   }
   return DeadlineExceeded("pailfs did not mount " + m->mountpoint_ + " within " +
-                          std::to_string(spec.ready_timeout.count()) + " s");
+                          std::to_string(spec.ready_timeout.count()) + " s; its output:\n" +
+                          m->Log());
+}
+
+std::string PailfsMount::Log() const {
+  if (log_dir_.empty()) return "";
+  auto text = ReadWholeFile(log_dir_ + "/pailfs.log");
+  return text.ok() ? *text : text.status().ToString();
+}
+
+void PailfsMount::StartWatchdog(std::chrono::seconds lifetime) {
+  watchdog_ = std::thread([this, lifetime] {
+    std::unique_lock<std::mutex> lock(watchdog_mu_);
+    if (watchdog_cv_.wait_for(lock, lifetime, [this] { return watchdog_stop_; })) return;
+    std::fprintf(stderr, "mount_support: %s still mounted after %lld s: killing pailfs\n",
+                 mountpoint_.c_str(), static_cast<long long>(lifetime.count()));
+    if (pid_ > 0) ::kill(pid_, SIGKILL);  // the kernel aborts the connection: ENOTCONN
+    RunCommand({"/bin/fusermount3", "-uz", mountpoint_}, std::chrono::seconds(10))
+        .status()
+        .IgnoreError();
+  });
+}
+
+void PailfsMount::StopWatchdog() {
+  {
+    std::lock_guard<std::mutex> lock(watchdog_mu_);
+    watchdog_stop_ = true;
+  }
+  watchdog_cv_.notify_all();
+  if (watchdog_.joinable()) watchdog_.join();
 }
 
 Status PailfsMount::Unmount(std::chrono::seconds timeout) {
+  StopWatchdog();  // every step below is bounded on its own
   if (mounted_) {
     auto r = RunCommand({"/bin/fusermount3", "-u", mountpoint_}, std::chrono::seconds(30));
     if (!r.ok()) return r.status();
@@ -150,6 +196,7 @@ Status PailfsMount::Unmount(std::chrono::seconds timeout) {
 }
 
 Result<int> PailfsMount::SignalAndWait(int sig, std::chrono::seconds timeout) {
+  StopWatchdog();
   if (pid_ <= 0) return InvalidArgument("pailfs is not running");
   ::kill(pid_, sig);
   auto st = WaitFor(pid_, timeout);
@@ -160,6 +207,7 @@ Result<int> PailfsMount::SignalAndWait(int sig, std::chrono::seconds timeout) {
 }
 
 PailfsMount::~PailfsMount() {
+  StopWatchdog();
   if (mounted_) {
     Status s = Unmount(std::chrono::seconds(30));
     if (!s.ok() && IsFuseMounted(mountpoint_)) {
@@ -171,8 +219,15 @@ PailfsMount::~PailfsMount() {
     WaitFor(pid_, std::chrono::milliseconds(10000));
   }
   if (own_mountpoint_ && !IsFuseMounted(mountpoint_)) ::rmdir(mountpoint_.c_str());
-  if (!tmp_dir_.empty()) {
-    RunCommand({"/bin/rm", "-rf", tmp_dir_}, std::chrono::seconds(30)).status().IgnoreError();
+  if (::testing::Test::HasFailure() && !log_dir_.empty()) {
+    std::string log = Log();
+    if (log.size() > 8000) log = "...\n" + log.substr(log.size() - 8000);
+    std::fprintf(stderr, "---- pailfs log (%s) ----\n%s---- end of pailfs log ----\n",
+                 mountpoint_.c_str(), log.c_str());
+  }
+  for (const auto* dir : {&tmp_dir_, &log_dir_}) {
+    if (dir->empty()) continue;
+    RunCommand({"/bin/rm", "-rf", *dir}, std::chrono::seconds(30)).status().IgnoreError();
   }
 }
 
@@ -187,15 +242,19 @@ Result<CommandResult> RunCommand(const std::vector<std::string>& argv_in,
   argv.insert(argv.end(), argv_in.begin(), argv_in.end());
   int pipefd[2];
   if (::pipe2(pipefd, O_CLOEXEC) != 0) return IoError("pipe failed");
+  auto args = CStrings(argv);  // before fork: the child only calls async-signal-safe functions
   pid_t pid = ::fork();
-  if (pid < 0) return IoError("fork failed");
+  if (pid < 0) {
+    ::close(pipefd[0]);
+    ::close(pipefd[1]);
+    return IoError("fork failed");
+  }
   if (pid == 0) {
     ::setpgid(0, 0);
     ::dup2(pipefd[1], 1);
     ::dup2(pipefd[1], 2);
     int devnull = ::open("/dev/null", O_RDONLY);
     if (devnull >= 0) ::dup2(devnull, 0);
-    auto args = CStrings(argv);
     ::execvp(args[0], args.data());
     ::_exit(127);
   }
