@@ -1,0 +1,354 @@
+// How the pailfs binary fails: bad credentials, a missing bucket, an
+// unreachable endpoint, a bad mountpoint or option (one-line messages, no
+// mount left behind), and a server that stops answering while a file is
+// written (close reports EIO, the data stays staged and is uploaded by the
+// background retrier once the server is back). SIGTERM with a dirty open
+// file uploads it before exit.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <future>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "pailfs/clock.h"
+#include "pailfs/s3_client.h"
+#include "tests/integration/moto_support.h"
+#include "tests/mount/mount_support.h"
+
+namespace pailfs::testing::failure_test {
+namespace {
+
+using std::chrono::seconds;
+using SteadyClock = std::chrono::steady_clock;
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+// The lines of `text` that start with "pailfs: " (the user-facing message;
+// log lines start with "pailfs INFO" etc.).
+std::vector<std::string> MessageLines(const std::string& text) {
+  std::vector<std::string> lines;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t nl = text.find('\n', start);
+    if (nl == std::string::npos) nl = text.size();
+    std::string line = text.substr(start, nl - start);
+    if (line.rfind("pailfs: ", 0) == 0) lines.push_back(line);
+    start = nl + 1;
+  }
+  return lines;
+}
+
+// Runs the pailfs binary directly (no -f: it would daemonize on success)
+// with a clean environment holding only the given credentials.
+Result<CommandResult> RunPailfs(const std::vector<std::string>& args,
+                                const std::vector<std::string>& credentials,
+                                seconds timeout = seconds(90)) {
+  std::vector<std::string> env = {"-i", "PATH=/usr/local/bin:/usr/bin:/bin",
+                                  "HOME=/nonexistent-pailfs-home", "AWS_EC2_METADATA_DISABLED=true"};
+  env.insert(env.end(), credentials.begin(), credentials.end());
+  std::vector<std::string> argv = {PailfsBinary()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunCommand(argv, timeout, env);
+}
+
+class FailureTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto moto = SharedMoto();
+    ASSERT_TRUE(moto.ok()) << moto.status().ToString();
+    moto_ = *moto;
+    // Mounts that list folders need moto with auth off: it rejects correctly
+    // signed requests with delimiter=/ (see tests/mount/mount_support.h).
+    auto noauth = SharedMotoNoAuth();
+    ASSERT_TRUE(noauth.ok()) << noauth.status().ToString();
+    noauth_ = *noauth;
+    mountpoint_ = MakeTempDir("fail-mnt");
+    ASSERT_FALSE(mountpoint_.empty());
+  }
+  void TearDown() override {
+    if (IsFuseMounted(mountpoint_)) {
+      ADD_FAILURE() << "a mount was left on " << mountpoint_;
+      RunCommand({"/bin/fusermount3", "-uz", mountpoint_}, seconds(10)).status().IgnoreError();
+    }
+    ::rmdir(mountpoint_.c_str());
+  }
+  std::vector<std::string> GoodCredentials() const {
+    return {"AWS_ACCESS_KEY_ID=" + moto_->access_key(),
+            "AWS_SECRET_ACCESS_KEY=" + moto_->secret_key()};
+  }
+  std::string Options(const std::string& endpoint) const {
+    return "endpoint=" + endpoint + ",region=us-east-1,connect_timeout=2,retries=2";
+  }
+
+  // Expects a failed start: exit code `code` (or any non-zero when -1), one
+  // message line containing every word of `words` (case-insensitive), no
+  // mount.
+  void ExpectOneLineFailure(const Result<CommandResult>& r, int code,
+                            const std::vector<std::string>& words,
+                            const std::string& bucket = "") {
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    if (code < 0) {
+      EXPECT_NE(r->exit_code, 0) << r->output;
+    } else {
+      EXPECT_EQ(r->exit_code, code) << r->output;
+    }
+    // The message is one "pailfs: ..." line (log lines may surround it).
+    const auto messages = MessageLines(r->output);
+    ASSERT_EQ(messages.size(), 1u) << "expected one 'pailfs: ' line, got:\n" << r->output;
+    std::printf("exit %d, message: %s\n", r->exit_code, messages[0].c_str());
+    // The bucket name (made from the test's name) must not count.
+    std::string message = messages[0];
+    for (size_t at; !bucket.empty() && (at = message.find(bucket)) != std::string::npos;) {
+      message.replace(at, bucket.size(), "BUCKET");
+    }
+    for (const auto& w : words) {
+      EXPECT_NE(Lower(message).find(Lower(w)), std::string::npos)
+          << "message does not mention '" << w << "': " << message;
+    }
+    EXPECT_FALSE(IsFuseMounted(mountpoint_));
+  }
+
+  MotoServer* moto_ = nullptr;    // auth on: credentials are checked
+  MotoServer* noauth_ = nullptr;  // auth off: for mounts that are used
+  std::string mountpoint_;
+};
+
+TEST_F(FailureTest, WrongSecretIsRejectedWithCredentialsMessage) {
+  auto bucket = moto_->NewBucket();
+  ASSERT_TRUE(bucket.ok()) << bucket.status().ToString();
+  auto r = RunPailfs({*bucket, mountpoint_, "-o", Options(moto_->endpoint())},
+                     {"AWS_ACCESS_KEY_ID=" + moto_->access_key(),
+                      "AWS_SECRET_ACCESS_KEY=wrong-" + moto_->secret_key()});
+  ExpectOneLineFailure(r, -1, {"credentials"}, *bucket);
+}
+
+TEST_F(FailureTest, WrongSecretThroughMountSpecFailsToMount) {
+  auto bucket = moto_->NewBucket();
+  ASSERT_TRUE(bucket.ok()) << bucket.status().ToString();
+  MountSpec spec;
+  spec.moto = moto_;
+  spec.bucket = *bucket;
+  spec.mountpoint = mountpoint_;
+  spec.env = {"AWS_SECRET_ACCESS_KEY=not-the-secret"};
+  auto m = PailfsMount::Start(spec);
+  EXPECT_FALSE(m.ok()) << "mounted with a wrong secret";
+  EXPECT_FALSE(IsFuseMounted(mountpoint_));
+}
+
+TEST_F(FailureTest, MissingBucketSaysItDoesNotExist) {
+  auto r = RunPailfs({"no-such-bucket-pailfs", mountpoint_, "-o", Options(moto_->endpoint())},
+                     GoodCredentials());
+  ExpectOneLineFailure(r, -1, {"no-such-bucket-pailfs", "does not exist"});
+}
+
+TEST_F(FailureTest, UnreachableEndpointFailsQuickly) {
+  auto closed = ClosedPortEndpoint();
+  ASSERT_TRUE(closed.ok()) << closed.status().ToString();
+  const auto start = SteadyClock::now();
+  auto r = RunPailfs({"some-bucket", mountpoint_, "-o", Options(*closed)}, GoodCredentials(),
+                     seconds(75));
+  const auto elapsed = SteadyClock::now() - start;
+  EXPECT_LT(elapsed, seconds(60));
+  ExpectOneLineFailure(r, -1, {"cannot reach"});
+}
+
+TEST_F(FailureTest, MissingMountpointFails) {
+  auto bucket = moto_->NewBucket();
+  ASSERT_TRUE(bucket.ok()) << bucket.status().ToString();
+  const std::string missing = mountpoint_ + "/does/not/exist";
+  auto r = RunPailfs({*bucket, missing, "-o", Options(moto_->endpoint())}, GoodCredentials());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_NE(r->exit_code, 0) << r->output;
+  const auto messages = MessageLines(r->output);
+  ASSERT_EQ(messages.size(), 1u) << "expected one 'pailfs: ' line, got:\n" << r->output;
+  EXPECT_NE(messages[0].find(missing), std::string::npos) << messages[0];
+  EXPECT_FALSE(IsFuseMounted(missing));
+}
+
+TEST_F(FailureTest, UnknownOptionExitsTwoNamingIt) {
+  auto r = RunPailfs({"b", mountpoint_, "-o", Options(moto_->endpoint()) + ",frobnicate=3"},
+                     GoodCredentials());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->exit_code, 2) << r->output;
+  EXPECT_NE(r->output.find("frobnicate"), std::string::npos) << r->output;
+  EXPECT_FALSE(IsFuseMounted(mountpoint_));
+}
+
+TEST_F(FailureTest, HelpAndVersionExitZero) {
+  auto help = RunPailfs({"--help"}, {}, seconds(30));
+  ASSERT_TRUE(help.ok()) << help.status().ToString();
+  EXPECT_EQ(help->exit_code, 0) << help->output;
+  EXPECT_NE(Lower(help->output).find("usage"), std::string::npos) << help->output;
+  EXPECT_NE(help->output.find("endpoint"), std::string::npos) << help->output;
+  auto version = RunPailfs({"--version"}, {}, seconds(30));
+  ASSERT_TRUE(version.ok()) << version.status().ToString();
+  EXPECT_EQ(version->exit_code, 0) << version->output;
+  EXPECT_NE(version->output.find("pailfs"), std::string::npos) << version->output;
+}
+
+// Waits for close() on another thread; if it hangs, kills pailfs (which
+// makes the kernel abort the request) so the test can go on.
+struct CloseOutcome {
+  int rc = 0;
+  int err = 0;
+  bool timed_out = false;
+  SteadyClock::duration elapsed{};
+};
+CloseOutcome BoundedClose(int fd, PailfsMount* m, seconds limit) {
+  const auto start = SteadyClock::now();
+  auto fut = std::async(std::launch::async, [fd] {
+    int rc = ::close(fd);
+    return std::make_pair(rc, rc == 0 ? 0 : errno);
+  });
+  CloseOutcome out;
+  if (fut.wait_for(limit) != std::future_status::ready) {
+    out.timed_out = true;
+    m->SignalAndWait(SIGKILL, seconds(20)).status().IgnoreError();
+  }
+  auto [rc, err] = fut.get();
+  out.rc = rc;
+  out.err = err;
+  out.elapsed = SteadyClock::now() - start;
+  return out;
+}
+
+Status WriteAll(int fd, const std::string& data) {
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd, data.data() + done, std::min<size_t>(data.size() - done, 128 << 10));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return Status::FromErrno(errno, std::string("write: ") + std::strerror(errno));
+    done += static_cast<size_t>(n);
+  }
+  return Status::Ok();
+}
+
+// Polls the bucket (directly, not through any proxy) until `key` holds
+// `want`, up to `limit`.
+::testing::AssertionResult EventuallyStored(MotoServer* moto, const std::string& bucket,
+                                            const std::string& key, const std::string& want,
+                                            seconds limit) {
+  auto client = S3Client::Create(moto->ClientConfig(bucket), SystemClock());
+  if (!client.ok()) return ::testing::AssertionFailure() << client.status().ToString();
+  const auto deadline = SteadyClock::now() + limit;
+  std::string last = "never polled";
+  for (;;) {
+    auto got = (*client)->Get(key, GetOptions{});
+    if (got.ok()) {
+      if (got->body == want) return ::testing::AssertionSuccess();
+      last = "content differs (size " + std::to_string(got->body.size()) + ", want " +
+             std::to_string(want.size()) + ")";
+    } else {
+      last = got.status().ToString();
+    }
+    if (SteadyClock::now() >= deadline) {
+      return ::testing::AssertionFailure()
+             << key << " not stored within " << limit.count() << " s: " << last;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+}
+
+TEST_F(FailureTest, ServerFailsDuringWriteThenRetrierUploads) {
+  auto bucket = noauth_->NewBucket();
+  ASSERT_TRUE(bucket.ok()) << bucket.status().ToString();
+  auto proxy = FaultProxy::Start(noauth_->endpoint());
+  ASSERT_TRUE(proxy.ok()) << proxy.status().ToString();
+
+  MountSpec spec;
+  spec.moto = noauth_;
+  spec.bucket = *bucket;
+  spec.endpoint = (*proxy)->endpoint();
+  spec.mountpoint = mountpoint_;
+  spec.max_lifetime = seconds(300);
+  auto m = PailfsMount::Start(spec);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+
+  const std::string data = RandomBytes(1 << 20, 42);
+  const std::string path = (*m)->Path("during-outage.bin");
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  ASSERT_GE(fd, 0) << std::strerror(errno);
+  ASSERT_TRUE(WriteAll(fd, data).ok());
+  // A second descriptor, opened while the server works, reads the staged
+  // data after the failed close.
+  int rfd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(rfd, 0) << std::strerror(errno);
+
+  // Every write request now fails.
+  ASSERT_TRUE((*proxy)
+                  ->AddRules(R"([{"match":{"method":"PUT"},"action":"status500","count":1000000},)"
+                             R"({"match":{"method":"POST"},"action":"status500","count":1000000}])")
+                  .ok());
+  CloseOutcome closed = BoundedClose(fd, m->get(), seconds(60));
+  ASSERT_FALSE(closed.timed_out) << "close() did not return within 60 s";
+  EXPECT_EQ(closed.rc, -1) << "close() succeeded although every PUT failed";
+  EXPECT_EQ(closed.err, EIO) << std::strerror(closed.err);
+  EXPECT_LT(closed.elapsed, seconds(60));
+
+  // The staged data survives.
+  std::string back(data.size() + 16, '\0');
+  ssize_t n = ::pread(rfd, back.data(), back.size(), 0);
+  EXPECT_EQ(n, static_cast<ssize_t>(data.size())) << std::strerror(errno);
+  if (n >= 0) back.resize(static_cast<size_t>(n));
+  EXPECT_TRUE(back == data) << "staged data lost after the failed close";
+  // Closing the reader flushes the shared dirty state again: it may fail
+  // too. The last release queues the file on the background retrier.
+  ::close(rfd);
+
+  auto stats = (*proxy)->Stats();
+  if (stats.ok()) std::printf("proxy stats during the outage: %s\n", stats->c_str());
+
+  // The server comes back: the retrier uploads the staged file.
+  ASSERT_TRUE((*proxy)->Reset().ok());
+  // (Polled before any new open: a flush of another descriptor would upload
+  // it too and hide a retrier that does nothing.)
+  EXPECT_TRUE(EventuallyStored(noauth_, *bucket, "during-outage.bin", data, seconds(90)));
+  auto again = ReadWholeFile(path);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_TRUE(*again == data) << "read through the mount differs, size " << again->size();
+  Status s = (*m)->Unmount();
+  EXPECT_TRUE(s.ok()) << s.ToString();
+}
+
+TEST_F(FailureTest, SigtermUploadsDirtyOpenFileBeforeExit) {
+  auto bucket = noauth_->NewBucket();
+  ASSERT_TRUE(bucket.ok()) << bucket.status().ToString();
+  MountSpec spec;
+  spec.moto = noauth_;
+  spec.bucket = *bucket;
+  spec.mountpoint = mountpoint_;
+  auto m = PailfsMount::Start(spec);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+
+  const std::string data = RandomBytes(700 * 1024 + 3, 7);
+  int fd = ::open((*m)->Path("open-at-sigterm.bin").c_str(),
+                  O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  ASSERT_GE(fd, 0) << std::strerror(errno);
+  ASSERT_TRUE(WriteAll(fd, data).ok());
+
+  auto code = (*m)->SignalAndWait(SIGTERM, seconds(60));
+  ::close(fd);  // the mount is gone; any result is fine
+  ASSERT_TRUE(code.ok()) << code.status().ToString();
+  EXPECT_EQ(*code, 0);
+  EXPECT_FALSE(IsFuseMounted(mountpoint_));
+  EXPECT_TRUE(EventuallyStored(noauth_, *bucket, "open-at-sigterm.bin", data, seconds(5)));
+}
+
+}  // namespace
+}  // namespace pailfs::testing::failure_test
