@@ -250,6 +250,12 @@ TEST_F(FileIoTest, LargeFileWrittenWithDdReadsBackIdentical) {
   ASSERT_NE(Mount(), nullptr);
   const std::string local_dir = MakeTempDir("dd");
   ASSERT_FALSE(local_dir.empty());
+  struct RemoveDir {  // 512 MiB of local files: removed even when an assertion fails
+    std::string path;
+    ~RemoveDir() {
+      RunCommand({"/bin/rm", "-rf", path}, std::chrono::seconds(30)).status().IgnoreError();
+    }
+  } remove_dir{local_dir};
   const std::string local = local_dir + "/big.bin";
   auto made = RunShell("dd if=/dev/urandom of=" + local + " bs=1M count=256 status=none",
                        std::chrono::seconds(60));
@@ -281,7 +287,6 @@ TEST_F(FileIoTest, LargeFileWrittenWithDdReadsBackIdentical) {
     EXPECT_EQ(slice->exit_code, 0) << "MiB " << mib << " read through the mount differs: "
                                    << slice->output;
   }
-  RunCommand({"/bin/rm", "-rf", local_dir}, std::chrono::seconds(30)).status().IgnoreError();
 }
 
 }  // namespace
