@@ -1,7 +1,6 @@
 // S3Client core: configuration checks, URL building, signing, error mapping.
 #include <gtest/gtest.h>
 
-#include <regex>
 #include <string>
 
 #include "src/s3/s3_client_impl.h"
@@ -124,10 +123,18 @@ TEST(S3ClientSigningTest, AuthorizationIsWellFormed) {
   const auto req = h->transport->requests().at(0);
   const std::string* auth = req.Header("Authorization");
   ASSERT_NE(auth, nullptr);
-  const std::regex shape(
-      "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20231114/us-east-1/s3/aws4_request, "
-      "SignedHeaders=[a-z0-9;-]*host[a-z0-9;-]*, Signature=[0-9a-f]{64}");
-  EXPECT_TRUE(std::regex_match(*auth, shape)) << *auth;
+  // (std::regex trips a GCC 12 -Wmaybe-uninitialized false positive under ASan.)
+  const std::string prefix =
+      "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20231114/us-east-1/s3/aws4_request, SignedHeaders=";
+  ASSERT_EQ(auth->rfind(prefix, 0), 0u) << *auth;
+  const size_t sig = auth->find(", Signature=");
+  ASSERT_NE(sig, std::string::npos) << *auth;
+  const std::string signed_headers = auth->substr(prefix.size(), sig - prefix.size());
+  EXPECT_NE((";" + signed_headers + ";").find(";host;"), std::string::npos) << signed_headers;
+  EXPECT_NE(signed_headers.find("x-amz-date"), std::string::npos) << signed_headers;
+  const std::string signature = auth->substr(sig + 12);
+  EXPECT_EQ(signature.size(), 64u);
+  EXPECT_EQ(signature.find_first_not_of("0123456789abcdef"), std::string::npos) << signature;
   ASSERT_NE(req.Header("x-amz-date"), nullptr);
   EXPECT_EQ(*req.Header("x-amz-date"), "20231114T221320Z");
   ASSERT_NE(req.Header("x-amz-content-sha256"), nullptr);
