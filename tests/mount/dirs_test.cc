@@ -159,5 +159,19 @@ TEST_F(DirsTest, KeysThatAreNotPosixNamesAreHidden) {
   EXPECT_EQ(::stat(P("").c_str(), &st), 0) << std::strerror(errno);
 }
 
+TEST_F(DirsTest, ChangesThroughTheMountShowInACachedListingAtOnce) {
+  ASSERT_TRUE(PutObject("keep.txt", "k").ok());
+  ASSERT_TRUE(PutObject("drop.txt", "d").ok());
+  ASSERT_NE(Mount(), nullptr);
+  EXPECT_EQ(List(""), (Names{"drop.txt", "keep.txt"}));  // the listing is cached now
+  ASSERT_TRUE(WriteWholeFile(P("new.txt"), "n").ok());
+  ASSERT_EQ(::mkdir(P("newdir").c_str(), 0755), 0) << std::strerror(errno);
+  ASSERT_EQ(::unlink(P("drop.txt").c_str()), 0) << std::strerror(errno);
+  ASSERT_EQ(::rename(P("keep.txt").c_str(), P("kept.txt").c_str()), 0) << std::strerror(errno);
+  EXPECT_EQ(List(""), (Names{"kept.txt", "new.txt", "newdir"}));
+  ASSERT_EQ(::rmdir(P("newdir").c_str()), 0) << std::strerror(errno);
+  EXPECT_EQ(List(""), (Names{"kept.txt", "new.txt"}));
+}
+
 }  // namespace
 }  // namespace pailfs::testing

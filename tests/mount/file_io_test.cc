@@ -9,6 +9,7 @@
 #include <cstring>
 #include <random>
 #include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -238,6 +239,17 @@ TEST_F(FileIoTest, FsyncUploadsBeforeClose) {
   ASSERT_EQ(::fdatasync(fd.get()), 0) << std::strerror(errno);
   EXPECT_EQ(Str(GetObject("synced.txt")), "durable!");
   ASSERT_EQ(fd.Close(), 0) << std::strerror(errno);
+}
+
+TEST_F(FileIoTest, ChangeByAnotherClientShowsAtTheNextOpen) {
+  ASSERT_TRUE(PutObject("c2o.txt", "version one").ok());
+  ASSERT_NE(Mount(), nullptr);
+  EXPECT_EQ(Str(ReadWholeFile(P("c2o.txt"))), "version one");
+  ASSERT_TRUE(PutObject("c2o.txt", "version two, longer").ok());
+  // Open revalidates unless the attributes are under a second old, and the
+  // kernel keeps attributes for attr_ttl (1 s).
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  EXPECT_EQ(Str(ReadWholeFile(P("c2o.txt"))), "version two, longer");
 }
 
 // The whole file is compared through one GET of the object: pailfs reads

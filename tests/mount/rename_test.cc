@@ -140,5 +140,22 @@ TEST_F(RenameTest, OpenFileRenamedWhileWritingEndsUnderTheNewName) {
   EXPECT_EQ(Str(ReadWholeFile(P("renamed.txt"))), "part1-part2");
 }
 
+TEST_F(RenameTest, FolderOverFoldersAndIntoItself) {
+  ASSERT_TRUE(PutObject("src/a.txt", "a").ok());
+  ASSERT_TRUE(PutObject("full/b.txt", "b").ok());
+  ASSERT_NE(Mount(), nullptr);
+  ASSERT_EQ(::mkdir(P("empty").c_str(), 0755), 0) << std::strerror(errno);
+  EXPECT_EQ(::rename(P("src").c_str(), P("full").c_str()), -1);
+  EXPECT_EQ(errno, ENOTEMPTY);
+  EXPECT_EQ(::rename(P("src").c_str(), P("src/inner").c_str()), -1);
+  EXPECT_EQ(errno, EINVAL);
+  ASSERT_EQ(::rename(P("src").c_str(), P("empty").c_str()), 0) << std::strerror(errno);
+  EXPECT_EQ(Str(GetObject("empty/a.txt")), "a");
+  EXPECT_FALSE(ObjectExists("src/a.txt"));
+  EXPECT_FALSE(Exists("src"));
+  EXPECT_EQ(Str(ReadWholeFile(P("empty/a.txt"))), "a");
+  EXPECT_EQ(Str(GetObject("full/b.txt")), "b");
+}
+
 }  // namespace
 }  // namespace pailfs::testing
