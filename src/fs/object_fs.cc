@@ -35,6 +35,7 @@ ObjectFs::ObjectFs(const FsConfig& config, ObjectStore* store, Clock* clock,
     : config_(config),
       store_(store),
       clock_(clock),
+      mount_time_(clock->Now()),
       staging_(std::move(staging)),
       inodes_(RootInfo()),
       dirs_(config.dir_ttl),
@@ -46,7 +47,7 @@ ObjectFs::ObjectFs(const FsConfig& config, ObjectStore* store, Clock* clock,
                 UploadOptions{config.multipart_threshold, config.part_size,
                               config.upload_parallelism}) {
   inodes_.With(inodes_.Get(kRootIno), [&](Inode& root) {
-    root.info.last_modified = clock_->Now();
+    root.info.last_modified = mount_time_;
     root.validated = Mono();
   });
   retrier_ = std::make_unique<UploadRetrier>(
@@ -159,7 +160,7 @@ NodeInfo ObjectFs::FromListed(const ListedEntry& e) const {
   info.kind = e.kind;
   if (e.kind == Kind::kDir) {
     info.legacy_marker = e.legacy_marker;
-    info.last_modified = clock_->Now();
+    info.last_modified = mount_time_;
     return info;
   }
   info.size = e.object.size;

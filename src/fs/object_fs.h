@@ -113,7 +113,7 @@ class ObjectFs final : public Filesystem {
   struct DirSnapEntry {
     std::string name;
     NodeInfo info;
-    bool needs_meta = false;  // a file whose metadata is not known yet
+    bool needs_meta = false;  // metadata not known yet (file, or folder marker)
     ObjectInfo listed;
   };
   struct DirHandle {
@@ -183,12 +183,20 @@ class ObjectFs final : public Filesystem {
   // --- object_fs_modify.cc ---
   // Detaches the inode at `path` (if any) keeping open handles working.
   Status DetachForRemoval(const std::string& path);
+  // Reads the mode, owner and times of a folder from its marker `path/`
+  // (one HEAD); an implicit folder keeps the defaults.
+  void ReadFolderMarker(const std::string& path, NodeInfo* info);
+  void ApplyFolderMarker(const std::string& path, const Result<ObjectInfo>& marker,
+                         NodeInfo* info) const;
   Status RenameFile(const std::string& from, const std::string& to, const NodeInfo& info);
   Status RenameDir(const std::string& from, const std::string& to);
 
   const FsConfig config_;
   ObjectStore* const store_;
   Clock* const clock_;
+  // The time of folders that have no marker (stable for the mount, so tools
+  // such as tar do not see folders change while they read them).
+  const TimePoint mount_time_;
   std::unique_ptr<StagingArea> staging_;
   InodeTable inodes_;
   DirCache dirs_;

@@ -2,6 +2,9 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <future>
+#include <utility>
+#include <vector>
 
 #include "pailfs/log.h"
 #include "src/fs/object_fs.h"
@@ -33,11 +36,13 @@ Result<uint64_t> ObjectFs::OpenDir(const Caller&, Ino ino) {
     DirSnapEntry e;
     e.name = name;
     e.info = FromListed(listed);
-    e.needs_meta = e.info.kind == Kind::kFile && !e.info.meta_known;
+    e.needs_meta = !e.info.meta_known && e.info.kind != Kind::kSymlink;
     e.listed = listed.object;
     if (InodePtr known = inodes_.FindPath(JoinPath(path, name))) {
       auto snap = inodes_.Snap(known);
-      if (snap.local) {
+      // Written here, or a folder whose marker was already read.
+      if (snap.local || (e.info.kind == Kind::kDir && snap.info.kind == Kind::kDir &&
+                         snap.info.meta_known)) {
         e.info = snap.info;
         e.needs_meta = false;
       }
@@ -62,17 +67,34 @@ Status ObjectFs::ReadDir(const Caller&, Ino ino, uint64_t dh, uint64_t offset, b
   // Held across the metadata HEADs of this one handle only.
   std::lock_guard<std::mutex> lock(handle->mu);
   if (plus && !handle->meta_done && !config_.listing_only) {
+    // Files: HEADs of the listed versions. Folders: HEADs of their markers
+    // (mode, owner, times), all in flight together.
     std::vector<ObjectInfo> wanted;
     std::vector<size_t> index;
+    std::vector<std::pair<size_t, std::future<Result<ObjectInfo>>>> markers;
     for (size_t i = 0; i < handle->entries.size(); ++i) {
-      if (!handle->entries[i].needs_meta) continue;
-      wanted.push_back(handle->entries[i].listed);
+      DirSnapEntry& e = handle->entries[i];
+      if (!e.needs_meta) continue;
+      if (e.info.kind == Kind::kDir) {
+        if (!e.info.legacy_marker) {
+          markers.emplace_back(i, fetcher_.HeadAsync(DirKeyOf(JoinPath(handle->path, e.name))));
+        } else {
+          e.needs_meta = false;
+        }
+        continue;
+      }
+      wanted.push_back(e.listed);
       index.push_back(i);
     }
     std::vector<std::optional<ObjectInfo>> heads = fetcher_.FetchMany(wanted);
     for (size_t k = 0; k < heads.size(); ++k) {
       DirSnapEntry& e = handle->entries[index[k]];
       if (heads[k]) ApplyHead(*heads[k], &e.info);
+      e.needs_meta = false;
+    }
+    for (auto& [i, pending] : markers) {
+      DirSnapEntry& e = handle->entries[i];
+      ApplyFolderMarker(JoinPath(handle->path, e.name), pending.get(), &e.info);
       e.needs_meta = false;
     }
     handle->meta_done = true;

@@ -63,9 +63,11 @@ Result<bool> ObjectFs::DirHasChildren(const std::string& dir) {
 Result<std::optional<NodeInfo>> ObjectFs::ResolveChild(const std::string& dir,
                                                        const std::string& name, bool need_meta) {
   std::string path = JoinPath(dir, name);
+  std::optional<NodeInfo> known_dir;  // a folder whose marker was already read
   if (InodePtr inode = inodes_.FindPath(path)) {
     auto snap = inodes_.Snap(inode);
     if (snap.local) return std::optional<NodeInfo>(snap.info);
+    if (snap.info.kind == Kind::kDir && snap.info.meta_known) known_dir = snap.info;
   }
   ListedEntry entry;
   DirCache::Answer answer = dirs_.Find(dir, name, Mono(), &entry);
@@ -90,7 +92,29 @@ Result<std::optional<NodeInfo>> ObjectFs::ResolveChild(const std::string& dir,
     }
     ApplyHead(*head, &info);
   }
+  if (info.kind == Kind::kDir && known_dir) return known_dir;
+  if (info.kind == Kind::kDir && !info.meta_known && need_meta && !config_.listing_only &&
+      !info.legacy_marker) {
+    ReadFolderMarker(path, &info);
+  }
   return std::optional<NodeInfo>(std::move(info));
+}
+
+void ObjectFs::ReadFolderMarker(const std::string& path, NodeInfo* info) {
+  ApplyFolderMarker(path, fetcher_.Head(DirKeyOf(path)), info);
+}
+
+void ObjectFs::ApplyFolderMarker(const std::string& path, const Result<ObjectInfo>& marker,
+                                 NodeInfo* info) const {
+  if (marker.ok()) {
+    ApplyHead(*marker, info);
+    info->last_modified = marker->last_modified;
+  } else if (marker.status().code() == Code::kNotFound) {
+    info->meta_known = true;  // an implicit folder: the defaults are its truth
+  } else {
+    PAILFS_LOG(kWarning) << "HEAD of the marker of folder \"" << path
+                         << "\" failed: " << marker.status().ToString();
+  }
 }
 
 Result<std::optional<NodeInfo>> ObjectFs::ResolveUncached(const std::string& path,
@@ -109,7 +133,7 @@ Result<std::optional<NodeInfo>> ObjectFs::ResolveUncached(const std::string& pat
   if (list.ok() && (!list->objects.empty() || !list->common_prefixes.empty())) {
     NodeInfo info;
     info.kind = Kind::kDir;
-    info.last_modified = clock_->Now();
+    info.last_modified = mount_time_;
     if (!list->objects.empty() && list->objects[0].key == dkey) {
       info.dir_marker = true;
       info.last_modified = list->objects[0].last_modified;
