@@ -225,6 +225,8 @@ Result<HttpResponse> RunCurlExchange(CURL* h, const HttpOptions& options,
 
   curl_easy_reset(h);
   curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
+  // S3 keys may hold "." and ".." segments: send the path exactly as built.
+  curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
