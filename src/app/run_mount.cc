@@ -18,13 +18,17 @@
 namespace pailfs::app {
 namespace {
 
+bool g_using_syslog = false;  // set once, before any thread starts
+
+// One line on the terminal (and in syslog once daemonized), exit code 1.
 int Fail(const std::string& message) {
   std::fprintf(stderr, "pailfs: %s\n", message.c_str());
-  PAILFS_LOG(kError) << message;
+  if (g_using_syslog) PAILFS_LOG(kError) << message;
   return 1;
 }
 
 void UseSyslog() {
+  g_using_syslog = true;
   ::openlog("pailfs", LOG_PID, LOG_DAEMON);
   SetLogSink([](LogLevel level, std::string_view msg) {
     int prio = LOG_INFO;
@@ -46,7 +50,8 @@ std::string DescribeBucketFailure(const AppConfig& c, const Status& s) {
     case Code::kNotFound:
       return where + " does not exist";
     case Code::kUnauthenticated:
-      return "credentials rejected for " + where + ": " + s.message();
+      return "credentials rejected for " + where + " (check the access key and secret): " +
+             s.message();
     case Code::kPermissionDenied:
       return "access denied to " + where + ": " + s.message();
     case Code::kUnavailable:
@@ -55,6 +60,19 @@ std::string DescribeBucketFailure(const AppConfig& c, const Status& s) {
     default:
       return "cannot use " + where + ": " + s.ToString();
   }
+}
+
+// HeadBucket proves endpoint, bucket and credentials. A HEAD reply has no
+// body, so a 403 cannot tell a wrong key from a missing permission: one
+// listing request (whose error has a body) tells them apart.
+Status CheckBucket(S3Client* client) {
+  Status s = client->HeadBucket();
+  if (s.code() != Code::kPermissionDenied) return s;
+  ListOptions probe;
+  probe.max_keys = 1;
+  auto listed = client->List(probe);
+  if (!listed.ok() && listed.status().code() == Code::kUnauthenticated) return listed.status();
+  return s;
 }
 
 Status LoadSseCustomerKey(AppConfig* c) {
@@ -101,7 +119,7 @@ int RunMount(AppConfig config) {
 
   auto client = S3Client::Create(config.s3, SystemClock());
   if (!client.ok()) return Fail(client.status().message());
-  if (Status s = (*client)->HeadBucket(); !s.ok()) return Fail(DescribeBucketFailure(config, s));
+  if (Status s = CheckBucket(client->get()); !s.ok()) return Fail(DescribeBucketFailure(config, s));
 
   if (!config.cache_dir.empty() && ::mkdir(config.cache_dir.c_str(), 0700) != 0 && errno != EEXIST) {
     return Fail("cache_dir " + config.cache_dir + ": " + std::strerror(errno));
