@@ -1,5 +1,7 @@
+#include <fcntl.h>
+#include <sys/stat.h>
+
 #include <cerrno>
-#include <ios>
 
 #include "src/fuse/fuse_reply.h"
 
@@ -62,11 +64,25 @@ void OpReadlink(fuse_req_t req, fuse_ino_t ino) {
   });
 }
 
-void OpMknod(fuse_req_t req, fuse_ino_t /*parent*/, const char* /*name*/, mode_t mode,
-             dev_t /*rdev*/) {
-  // Regular files arrive through create; S3 cannot hold devices, FIFOs or sockets.
-  PAILFS_LOG(kDebug) << "mknod of mode " << std::oct << mode << " refused";
-  fuse_reply_err(req, S_ISREG(mode) ? ENOSYS : EPERM);
+void OpMknod(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, dev_t /*rdev*/) {
+  Guard(req, "mknod", [&] {
+    // S3 cannot hold devices, FIFOs or sockets; mknod(S_IFREG) makes an
+    // empty file, as creat(2) would.
+    if (!S_ISREG(mode)) {
+      return ReplyError(req, Status::FromErrno(EPERM, "S3 cannot store special files"), "mknod");
+    }
+    auto created = Fs(req)->Create(CallerOf(req), parent, name, mode & 07777,
+                                   O_CREAT | O_EXCL | O_WRONLY);
+    if (!created.ok()) return ReplyError(req, created.status(), "mknod");
+    Status flushed = Fs(req)->Flush(created->entry.ino, created->fh);
+    Fs(req)->Release(created->entry.ino, created->fh);
+    if (!flushed.ok()) {
+      Fs(req)->Forget(created->entry.ino, 1);
+      return ReplyError(req, flushed, "mknod");
+    }
+    fuse_entry_param p = ToParam(created->entry);
+    fuse_reply_entry(req, &p);
+  });
 }
 
 void OpMkdir(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode) {
