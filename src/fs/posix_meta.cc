@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "pailfs/log.h"
+#include "src/common/utf8.h"
 
 namespace pailfs::fs {
 namespace {
@@ -20,30 +21,6 @@ int B64Value(char c) {
   return -1;
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-void AppendUtf8(uint32_t cp, std::string* out) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
 
 // A JSON string starting at json[*pos] == '"'; advances past it.
 std::optional<std::string> ParseJsonString(std::string_view json, size_t* pos) {
@@ -75,7 +52,7 @@ std::optional<std::string> ParseJsonString(std::string_view json, size_t* pos) {
         if (i + 4 > json.size()) return std::nullopt;
         uint32_t cp = 0;
         for (int k = 0; k < 4; ++k) {
-          int h = HexValue(json[i + k]);
+          int h = HexDigitValue(json[i + k]);
           if (h < 0) return std::nullopt;
           cp = cp * 16 + static_cast<uint32_t>(h);
         }
@@ -237,7 +214,7 @@ std::optional<std::string> UrlDecode(std::string_view text) {
       continue;
     }
     if (i + 2 >= text.size()) return std::nullopt;
-    int hi = HexValue(text[i + 1]), lo = HexValue(text[i + 2]);
+    int hi = HexDigitValue(text[i + 1]), lo = HexDigitValue(text[i + 2]);
     if (hi < 0 || lo < 0) return std::nullopt;
     out.push_back(static_cast<char>(hi * 16 + lo));
     i += 2;

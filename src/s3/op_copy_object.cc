@@ -33,6 +33,10 @@ Result<std::string> S3ClientImpl::Copy(const std::string& source_key, const std:
     request.headers.emplace_back("x-amz-copy-source-if-match", options.source_if_match);
   }
   AddCopySourceSseHeaders(&request.headers);
+  return SendCopy(std::move(request));
+}
+
+Result<std::string> S3ClientImpl::SendCopy(S3Request request) {
   std::string etag;
   request.check = [&etag](const HttpResponse& response) -> Status {
     Result<std::string> parsed = ParseCopyResult(response.body);

@@ -92,15 +92,7 @@ Result<std::string> S3ClientImpl::UploadPartCopy(const std::string& key,
   }
   AddSseCustomerHeaders(&request.headers);
   AddCopySourceSseHeaders(&request.headers);
-  std::string etag;
-  request.check = [&etag](const HttpResponse& response) -> Status {
-    Result<std::string> parsed = ParseCopyResult(response.body);
-    if (!parsed.ok()) return parsed.status();
-    etag = *parsed;
-    return Status::Ok();
-  };
-  PAILFS_RETURN_IF_ERROR(Send(request).status());
-  return etag;
+  return SendCopy(std::move(request));
 }
 
 Result<std::string> S3ClientImpl::CompleteMultipartUpload(const std::string& key,

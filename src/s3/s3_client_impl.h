@@ -117,6 +117,9 @@ class S3ClientImpl final : public S3Client {
 
   // The core request routine: signs, sends, maps errors and retries.
   Result<HttpResponse> Send(const S3Request& request);
+  // Send() for CopyObject / UploadPartCopy: the new ETag from the reply body
+  // (an <Error> inside a 200 reply is an error, retried like any other).
+  Result<std::string> SendCopy(S3Request request);
   // "GET s3://bucket/key".
   std::string Describe(std::string_view method, std::string_view key) const;
 
