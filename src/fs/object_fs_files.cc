@@ -151,7 +151,9 @@ Result<uint64_t> ObjectFs::OpenInode(const InodePtr& inode, int flags) {
     });
     snap = inodes_.Snap(inode);
   }
-  if (writable && (flags & O_TRUNC)) {
+  // Linux truncates on O_TRUNC even for O_RDONLY (the kernel, trusting
+  // atomic_o_trunc, already shows size 0).
+  if (flags & O_TRUNC) {
     if (of->staged) {
       PAILFS_RETURN_IF_ERROR(of->staged->Truncate(0));
     } else {

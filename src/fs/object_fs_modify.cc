@@ -105,7 +105,9 @@ Status ObjectFs::RenameFile(const std::string& from, const std::string& to, cons
   }
   OpenFile* of = inode ? inode->open.get() : nullptr;
   if (of && (of->dirty || moved.etag.empty())) {
-    // The pending upload goes to the new key.
+    // The pending upload goes to the new key. Its POSIX metadata is read
+    // first, while the old object still exists to be asked.
+    PAILFS_RETURN_IF_ERROR(EnsureMetaKnownLocked(inode));
     if (!moved.etag.empty()) PAILFS_RETURN_IF_ERROR(store_->Delete(from_key));
     inodes_.Rename(from, to);
   } else {
