@@ -42,6 +42,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <future>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -117,12 +119,11 @@ class ObjectFs final : public Filesystem {
     ObjectInfo listed;
   };
   struct DirHandle {
-    std::mutex mu;  // leaf; guards entries/meta_done
+    std::mutex mu;  // leaf; guards entries
     Ino ino = 0;
     std::string path;
     uint64_t seq = 0;  // InodeTable::Seq() when the snapshot was taken
     std::vector<DirSnapEntry> entries;
-    bool meta_done = false;
   };
 
   // --- object_fs.cc: helpers ---
@@ -186,6 +187,10 @@ class ObjectFs final : public Filesystem {
   // Reads the mode, owner and times of a folder from its marker `path/`
   // (one HEAD); an implicit folder keeps the defaults.
   void ReadFolderMarker(const std::string& path, NodeInfo* info);
+  // HEADs, in parallel, every file of the cached listing of `dir` whose
+  // metadata is not remembered: the first stat in a folder pays for one
+  // batch, the rest are answered from memory.
+  void PrefetchFolderMeta(const std::string& dir);
   void ApplyFolderMarker(const std::string& path, const Result<ObjectInfo>& marker,
                          NodeInfo* info) const;
   Status RenameFile(const std::string& from, const std::string& to, const NodeInfo& info);
@@ -204,6 +209,11 @@ class ObjectFs final : public Filesystem {
   std::unique_ptr<ThreadPool> copy_pool_;  // folder rename copies
   MetadataFetcher fetcher_;
   Uploader uploader_;
+
+  // Folders whose files' metadata is being fetched as one parallel batch
+  // (PrefetchFolderMeta); later askers wait for the batch in flight.
+  std::mutex prefetch_mu_;  // leaf
+  std::map<std::string, std::shared_future<void>> prefetching_;  // guarded by prefetch_mu_
 
   mutable std::mutex handles_mu_;  // leaf: guards the maps below
   std::unordered_map<uint64_t, HandlePtr> handles_;

@@ -27,6 +27,19 @@ Result<uint64_t> ObjectFs::OpenDir(const Caller&, Ino ino) {
       });
     }
   }
+  // A zero-byte object may be a folder written by an older tool (Content-Type
+  // application/x-directory): its type is known only from a HEAD, so those
+  // few are asked now, in parallel, before the kernel caches a type.
+  std::vector<ObjectInfo> ambiguous;
+  if (!config_.listing_only) {
+    for (const auto& [name, listed] : fresh->entries) {
+      if (listed.kind == Kind::kFile && listed.object.size == 0 &&
+          !fetcher_.Remembered(listed.object)) {
+        ambiguous.push_back(listed.object);
+      }
+    }
+    if (!ambiguous.empty()) fetcher_.FetchMany(ambiguous);
+  }
   auto handle = std::make_shared<DirHandle>();
   handle->ino = ino;
   handle->path = path;
@@ -64,41 +77,8 @@ Status ObjectFs::ReadDir(const Caller&, Ino ino, uint64_t dh, uint64_t offset, b
     if (it != dir_handles_.end()) handle = it->second;
   }
   if (!handle || handle->ino != ino) return Status::FromErrno(EBADF, "unknown directory handle");
-  // Held across the metadata HEADs of this one handle only.
+  // No HEAD here: `find` needs only names and types.
   std::lock_guard<std::mutex> lock(handle->mu);
-  if (plus && !handle->meta_done && !config_.listing_only) {
-    // Files: HEADs of the listed versions. Folders: HEADs of their markers
-    // (mode, owner, times), all in flight together.
-    std::vector<ObjectInfo> wanted;
-    std::vector<size_t> index;
-    std::vector<std::pair<size_t, std::future<Result<ObjectInfo>>>> markers;
-    for (size_t i = 0; i < handle->entries.size(); ++i) {
-      DirSnapEntry& e = handle->entries[i];
-      if (!e.needs_meta) continue;
-      if (e.info.kind == Kind::kDir) {
-        if (!e.info.legacy_marker) {
-          markers.emplace_back(i, fetcher_.HeadAsync(DirKeyOf(JoinPath(handle->path, e.name))));
-        } else {
-          e.needs_meta = false;
-        }
-        continue;
-      }
-      wanted.push_back(e.listed);
-      index.push_back(i);
-    }
-    std::vector<std::optional<ObjectInfo>> heads = fetcher_.FetchMany(wanted);
-    for (size_t k = 0; k < heads.size(); ++k) {
-      DirSnapEntry& e = handle->entries[index[k]];
-      if (heads[k]) ApplyHead(*heads[k], &e.info);
-      e.needs_meta = false;
-    }
-    for (auto& [i, pending] : markers) {
-      DirSnapEntry& e = handle->entries[i];
-      ApplyFolderMarker(JoinPath(handle->path, e.name), pending.get(), &e.info);
-      e.needs_meta = false;
-    }
-    handle->meta_done = true;
-  }
   const uint64_t total = handle->entries.size() + 2;
   for (uint64_t off = offset; off < total; ++off) {
     DirEntry de;
@@ -118,7 +98,10 @@ Status ObjectFs::ReadDir(const Caller&, Ino ino, uint64_t dh, uint64_t offset, b
     const DirSnapEntry& e = handle->entries[off - 2];
     de.name = e.name;
     std::string path = JoinPath(handle->path, e.name);
-    if (plus) {
+    // An entry whose POSIX metadata is unknown (its type may even be a
+    // symlink) goes out as name and type only (ino 0: no kernel dentry); a
+    // later stat LOOKUPs it and the folder's metadata comes as one batch.
+    if (plus && !(e.needs_meta && !config_.listing_only)) {
       InodePtr inode = inodes_.Upsert(path, e.info, 0, Mono(), handle->seq);
       de.entry = EntryOf(inode);
       if (!add(de)) {
@@ -130,6 +113,7 @@ Status ObjectFs::ReadDir(const Caller&, Ino ino, uint64_t dh, uint64_t offset, b
       InodePtr known = inodes_.FindPath(path);
       Ino n = known ? known->ino : inodes_.NewIno();
       de.entry.attr = MakeStat(n, e.info);
+      de.entry.ino = 0;
       if (!add(de)) break;
     }
   }

@@ -1,5 +1,7 @@
 // ObjectFs: lookups, attributes and listings.
 #include <cerrno>
+#include <future>
+#include <vector>
 
 #include "pailfs/log.h"
 #include "src/fs/object_fs.h"
@@ -84,6 +86,11 @@ Result<std::optional<NodeInfo>> ObjectFs::ResolveChild(const std::string& dir,
 
   NodeInfo info = FromListed(entry);
   if (info.kind == Kind::kFile && !info.meta_known && need_meta && !config_.listing_only) {
+    PrefetchFolderMeta(dir);
+    if (auto remembered = fetcher_.Remembered(entry.object)) {
+      ApplyHead(*remembered, &info);
+      return std::optional<NodeInfo>(std::move(info));
+    }
     Result<ObjectInfo> head = fetcher_.Head(entry.object.key);
     if (!head.ok()) {
       if (head.status().code() != Code::kNotFound) return head.status();
@@ -98,6 +105,33 @@ Result<std::optional<NodeInfo>> ObjectFs::ResolveChild(const std::string& dir,
     ReadFolderMarker(path, &info);
   }
   return std::optional<NodeInfo>(std::move(info));
+}
+
+void ObjectFs::PrefetchFolderMeta(const std::string& dir) {
+  std::promise<void> done;
+  {
+    std::unique_lock<std::mutex> lock(prefetch_mu_);
+    auto it = prefetching_.find(dir);
+    if (it != prefetching_.end()) {
+      std::shared_future<void> pending = it->second;
+      lock.unlock();
+      pending.wait();
+      return;
+    }
+    prefetching_.emplace(dir, done.get_future().share());
+  }
+  std::vector<ObjectInfo> wanted;
+  if (std::optional<Listing> listing = dirs_.GetFresh(dir, Mono())) {
+    for (const auto& [name, e] : listing->entries) {
+      if (e.kind == Kind::kFile && !fetcher_.Remembered(e.object)) wanted.push_back(e.object);
+    }
+  }
+  if (!wanted.empty()) fetcher_.FetchMany(wanted);
+  {
+    std::lock_guard<std::mutex> lock(prefetch_mu_);
+    prefetching_.erase(dir);
+  }
+  done.set_value();
 }
 
 void ObjectFs::ReadFolderMarker(const std::string& path, NodeInfo* info) {
@@ -176,8 +210,10 @@ Result<Entry> ObjectFs::GetAttr(const Caller&, Ino ino) {
   auto snap = inodes_.Snap(inode);
   auto ttl = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
       std::chrono::duration<double>(config_.dir_ttl));
+  const bool meta_ok = snap.info.meta_known || config_.listing_only ||
+                       snap.info.kind == Kind::kSymlink;
   if (ino == kRootIno || snap.local || snap.detached || snap.handles > 0 ||
-      Mono() - snap.validated < ttl) {
+      (meta_ok && Mono() - snap.validated < ttl)) {
     return MakeEntry(ino, snap.info);
   }
   uint64_t seq = inodes_.Seq();
