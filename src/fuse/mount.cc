@@ -51,6 +51,7 @@ Result<std::unique_ptr<FuseMount>> FuseMount::Mount(const MountOptions& options)
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   impl->session = fuse_session_new(&args, LowlevelOps(), sizeof(fuse_lowlevel_ops), &impl->context);
+  fuse_opt_free_args(&args);  // libfuse may have grown the list
   if (impl->session == nullptr) return Internal("cannot create the FUSE session (see above)");
   if (fuse_session_mount(impl->session, options.mountpoint.c_str()) != 0) {
     fuse_session_destroy(impl->session);
