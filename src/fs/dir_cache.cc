@@ -79,6 +79,20 @@ std::optional<Listing> DirCache::GetFresh(const std::string& dir,
   return it->second;
 }
 
+std::vector<std::pair<std::string, ObjectInfo>> DirCache::FilesFrom(
+    const std::string& dir, const std::string& from, size_t count,
+    std::chrono::steady_clock::time_point now) const {
+  std::vector<std::pair<std::string, ObjectInfo>> out;
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = listings_.find(dir);
+  if (it == listings_.end() || now - it->second.taken >= ttl_) return out;
+  const auto& entries = it->second.entries;
+  for (auto e = entries.lower_bound(from); e != entries.end() && out.size() < count; ++e) {
+    if (e->second.kind == Kind::kFile) out.emplace_back(e->first, e->second.object);
+  }
+  return out;
+}
+
 uint64_t DirCache::Generation(const std::string& dir) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = generations_.find(dir);
@@ -96,7 +110,19 @@ void DirCache::Put(const std::string& dir, Listing listing, uint64_t generation)
       it = now - it->second.taken >= ttl_ ? listings_.erase(it) : std::next(it);
     }
   }
+  misses_.erase(dir);
   listings_[dir] = std::move(listing);
+}
+
+bool DirCache::ShouldRelist(const std::string& dir) {
+  constexpr uint64_t kEntriesPerPage = 1000;  // ListObjectsV2's page size
+  std::lock_guard<std::mutex> lock(mu_);
+  if (misses_.size() > 4096) misses_.clear();  // bound memory
+  uint64_t misses = ++misses_[dir];
+  auto it = listings_.find(dir);
+  if (it == listings_.end()) return misses >= 2;
+  uint64_t pages = it->second.entries.size() / kEntriesPerPage + 1;
+  return misses * 2 >= pages;
 }
 
 void DirCache::Upsert(const std::string& dir, const std::string& name, const ListedEntry& entry) {

@@ -20,6 +20,8 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "pailfs/object_store.h"
 #include "src/fs/inode_table.h"
@@ -65,6 +67,11 @@ class DirCache {
   // A copy of a fresh listing of `dir`.
   std::optional<Listing> GetFresh(const std::string& dir,
                                   std::chrono::steady_clock::time_point now) const;
+  // Up to `count` files of a fresh listing of `dir`, in name order, from
+  // the first name not below `from` (empty when there is no fresh listing).
+  std::vector<std::pair<std::string, ObjectInfo>> FilesFrom(
+      const std::string& dir, const std::string& from, size_t count,
+      std::chrono::steady_clock::time_point now) const;
   // Caches `listing` unless `dir` changed in place since Generation(dir)
   // returned `generation` (the listing may predate that change).
   void Put(const std::string& dir, Listing listing, uint64_t generation);
@@ -74,12 +81,19 @@ class DirCache {
   void Remove(const std::string& dir, const std::string& name);
   // Drops the listings of `path` and every folder below it.
   void InvalidateTree(const std::string& path);
+  // Called when a lookup in `dir` found no fresh listing. True when listing
+  // the whole folder is now cheaper than asking name by name (a HEAD and a
+  // LIST each): at once for a folder whose last listing was one or two
+  // pages, after a few misses for a bigger one, and at the second miss for
+  // a folder never listed. Bounded by 2x the cheaper of the two ways.
+  bool ShouldRelist(const std::string& dir);
 
  private:
   const std::chrono::steady_clock::duration ttl_;
   mutable std::mutex mu_;  // leaf lock
   std::map<std::string, Listing> listings_;       // guarded by mu_
   std::map<std::string, uint64_t> generations_;  // guarded by mu_: in-place changes
+  std::map<std::string, uint64_t> misses_;       // guarded by mu_: lookups without a listing
 };
 
 }  // namespace pailfs::fs

@@ -22,6 +22,10 @@ std::optional<ObjectInfo> MetadataFetcher::Remembered(const ObjectInfo& listed) 
 
 void MetadataFetcher::Remember(const ObjectInfo& info) {
   std::lock_guard<std::mutex> lock(mu_);
+  RememberLocked(info);
+}
+
+void MetadataFetcher::RememberLocked(const ObjectInfo& info) {
   if (by_key_.size() >= max_entries_ && !by_key_.count(info.key)) {
     // Crude bound: drop every other entry.
     bool drop = true;
@@ -48,9 +52,50 @@ std::future<Result<ObjectInfo>> MetadataFetcher::HeadAsync(const std::string& ke
   return pool_.Async([this, key]() -> Result<ObjectInfo> { return Head(key); });
 }
 
+std::optional<MetadataFetcher::Pending> MetadataFetcher::StartLocked(
+    const ObjectInfo& listed, std::optional<ObjectInfo>* known) {
+  auto it = by_key_.find(listed.key);
+  if (it != by_key_.end() && it->second.etag == listed.etag &&
+      (it->second.last_modified == TimePoint{} ||
+       it->second.last_modified == listed.last_modified)) {
+    *known = it->second;
+    return std::nullopt;
+  }
+  auto running = inflight_.find(listed.key);
+  if (running != inflight_.end()) return running->second;
+  std::string key = listed.key;
+  Pending pending = pool_
+                        .Async([this, key]() -> Result<ObjectInfo> {
+                          Result<ObjectInfo> r = store_->Head(key);
+                          std::lock_guard<std::mutex> lock(mu_);
+                          if (r.ok()) RememberLocked(*r);
+                          inflight_.erase(key);
+                          return r;
+                        })
+                        .share();
+  inflight_.emplace(key, pending);
+  return pending;
+}
+
+void MetadataFetcher::Start(const ObjectInfo& listed) {
+  std::optional<ObjectInfo> known;
+  std::lock_guard<std::mutex> lock(mu_);
+  StartLocked(listed, &known);
+}
+
+Result<ObjectInfo> MetadataFetcher::Await(const ObjectInfo& listed) {
+  std::optional<ObjectInfo> known;
+  std::optional<Pending> pending;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    pending = StartLocked(listed, &known);
+  }
+  if (known) return *known;
+  return pending->get();
+}
+
 std::optional<ObjectInfo> MetadataFetcher::FetchOne(const ObjectInfo& listed) {
-  if (auto r = Remembered(listed)) return r;
-  Result<ObjectInfo> r = Head(listed.key);
+  Result<ObjectInfo> r = Await(listed);
   if (!r.ok()) {
     if (r.status().code() != Code::kNotFound) {
       PAILFS_LOG(kWarning) << "HEAD " << listed.key << ": " << r.status().ToString();
@@ -62,23 +107,9 @@ std::optional<ObjectInfo> MetadataFetcher::FetchOne(const ObjectInfo& listed) {
 
 std::vector<std::optional<ObjectInfo>> MetadataFetcher::FetchMany(
     const std::vector<ObjectInfo>& listed) {
+  for (const ObjectInfo& o : listed) Start(o);
   std::vector<std::optional<ObjectInfo>> out(listed.size());
-  std::vector<std::pair<size_t, std::future<Result<ObjectInfo>>>> pending;
-  for (size_t i = 0; i < listed.size(); ++i) {
-    if (auto r = Remembered(listed[i])) {
-      out[i] = std::move(r);
-      continue;
-    }
-    pending.emplace_back(i, HeadAsync(listed[i].key));
-  }
-  for (auto& [i, fut] : pending) {
-    Result<ObjectInfo> r = fut.get();
-    if (r.ok()) {
-      out[i] = std::move(r).value();
-    } else if (r.status().code() != Code::kNotFound) {
-      PAILFS_LOG(kWarning) << "HEAD " << listed[i].key << ": " << r.status().ToString();
-    }
-  }
+  for (size_t i = 0; i < listed.size(); ++i) out[i] = FetchOne(listed[i]);
   return out;
 }
 

@@ -4,7 +4,8 @@
 // FetchMany HEADs every listed object whose version (key, ETag,
 // Last-Modified) it does not remember, with up to `parallelism` HEADs in
 // flight on its own pool, and waits for them; a version is never HEADed
-// twice while remembered. Versions written by this mount are remembered
+// twice while remembered, and one key has at most one HEAD in flight
+// (Start/Await join a HEAD already running). Versions written by this mount are remembered
 // with an unknown Last-Modified (they match any Last-Modified for their
 // ETag). Memory: one entry per key, bounded by `max_entries` (the oldest
 // half is dropped beyond it).
@@ -36,6 +37,12 @@ class MetadataFetcher {
   std::vector<std::optional<ObjectInfo>> FetchMany(const std::vector<ObjectInfo>& listed);
   // One object; a remembered version costs no request.
   std::optional<ObjectInfo> FetchOne(const ObjectInfo& listed);
+  // Starts the HEAD of `listed` unless its version is remembered or a HEAD
+  // of its key is in flight; does not wait.
+  void Start(const ObjectInfo& listed);
+  // The metadata of `listed`: remembered, from the HEAD in flight, or from
+  // a new HEAD.
+  Result<ObjectInfo> Await(const ObjectInfo& listed);
   // An unconditional HEAD whose result is remembered.
   Result<ObjectInfo> Head(const std::string& key);
   // Starts a HEAD on the fetcher's pool (used for parallel lookups).
@@ -50,7 +57,13 @@ class MetadataFetcher {
   ObjectStore* store_;
   const size_t max_entries_;
   mutable std::mutex mu_;  // leaf lock
+  using Pending = std::shared_future<Result<ObjectInfo>>;
+  // Remembered version, or the HEAD in flight for the key (nullopt: none).
+  std::optional<Pending> StartLocked(const ObjectInfo& listed, std::optional<ObjectInfo>* known);
+  void RememberLocked(const ObjectInfo& info);
+
   std::map<std::string, ObjectInfo> by_key_;  // guarded by mu_
+  std::map<std::string, Pending> inflight_;   // guarded by mu_
   ThreadPool pool_;  // declared last: joined first
 };
 

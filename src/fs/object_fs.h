@@ -5,7 +5,9 @@
 //     an object with Content-Type application/x-directory; a folder hides a
 //     file of the same name; keys that are not POSIX names are hidden.
 //   - A listing answers lookups (also negative) for dir_ttl with no
-//     request; without one a lookup is a HEAD and a LIST in parallel.
+//     request; without one a lookup is a HEAD and a LIST in parallel, or
+//     one new listing of the folder once that is cheaper
+//     (DirCache::ShouldRelist).
 //   - POSIX metadata (s3fs format) comes from HEADs made in parallel and
 //     remembered per object version; listing_only makes no HEAD at all.
 //   - Close-to-open: a first open revalidates; reads are pinned to the ETag.
@@ -156,6 +158,8 @@ class ObjectFs final : public Filesystem {
   Result<std::optional<NodeInfo>> ResolveUncached(const std::string& path, bool need_meta);
   // Lists `dir` (all pages) into the DirCache.
   Result<Listing> ListDir(const std::string& dir);
+  // ListDir shared by concurrent callers: one listing of `dir` in flight.
+  std::shared_future<Result<Listing>> ListDirShared(const std::string& dir);
   // True when `dir` has any key below it other than its own marker.
   Result<bool> DirHasChildren(const std::string& dir);
 
@@ -187,10 +191,13 @@ class ObjectFs final : public Filesystem {
   // Reads the mode, owner and times of a folder from its marker `path/`
   // (one HEAD); an implicit folder keeps the defaults.
   void ReadFolderMarker(const std::string& path, NodeInfo* info);
-  // HEADs, in parallel, every file of the cached listing of `dir` whose
-  // metadata is not remembered: the first stat in a folder pays for one
-  // batch, the rest are answered from memory.
-  void PrefetchFolderMeta(const std::string& dir);
+  // Starts HEADs, in parallel and without waiting, for the files of the
+  // fresh listing of `dir` from `name` on: a window that grows (4, 16, ...
+  // up to 1,024 files) while lookups walk the folder in listing order (ls
+  // -l, du) and is refilled when they pass its middle, and shrinks back to
+  // 4 when a lookup lands outside it. A lone stat costs a few HEADs, a walk
+  // keeps dozens in flight.
+  void PrefetchAround(const std::string& dir, const std::string& name);
   void ApplyFolderMarker(const std::string& path, const Result<ObjectInfo>& marker,
                          NodeInfo* info) const;
   Status RenameFile(const std::string& from, const std::string& to, const NodeInfo& info);
@@ -210,10 +217,20 @@ class ObjectFs final : public Filesystem {
   MetadataFetcher fetcher_;
   Uploader uploader_;
 
-  // Folders whose files' metadata is being fetched as one parallel batch
-  // (PrefetchFolderMeta); later askers wait for the batch in flight.
-  std::mutex prefetch_mu_;  // leaf
-  std::map<std::string, std::shared_future<void>> prefetching_;  // guarded by prefetch_mu_
+  // Read-ahead of file metadata per folder (PrefetchAround). Lock order:
+  // prefetch_mu_ -> DirCache's lock.
+  struct PrefetchWindow {
+    size_t size = 0;            // 0: none yet
+    std::string from, until;    // names queued: [from, until), or [from, end) when at_end
+    std::string refill_at;      // a lookup at or past this queues the next window
+    bool at_end = false;
+  };
+  std::mutex prefetch_mu_;
+  std::map<std::string, PrefetchWindow> prefetch_;  // guarded by prefetch_mu_
+
+  // Folder listings in flight (ListDirShared); later askers share them.
+  std::mutex listing_mu_;  // leaf
+  std::map<std::string, std::shared_future<Result<Listing>>> listing_inflight_;  // guarded
 
   mutable std::mutex handles_mu_;  // leaf: guards the maps below
   std::unordered_map<uint64_t, HandlePtr> handles_;

@@ -17,8 +17,9 @@ Result<uint64_t> ObjectFs::OpenDir(const Caller&, Ino ino) {
   const uint64_t seq = inodes_.Seq();
   std::optional<Listing> fresh = dirs_.GetFresh(path, Mono());
   if (!fresh) {
-    PAILFS_ASSIGN_OR_RETURN(Listing listing, ListDir(path));
-    fresh = std::move(listing);
+    std::shared_future<Result<Listing>> listed = ListDirShared(path);
+    if (!listed.get().ok()) return listed.get().status();
+    fresh = *listed.get();
   }
   if (fresh->marker && !config_.listing_only && ino != kRootIno) {
     if (std::optional<ObjectInfo> marker = fetcher_.FetchOne(*fresh->marker)) {

@@ -1,4 +1,5 @@
 // ObjectFs: lookups, attributes and listings.
+#include <algorithm>
 #include <cerrno>
 #include <future>
 #include <vector>
@@ -47,6 +48,23 @@ Result<Listing> ObjectFs::ListDir(const std::string& dir) {
   return listing;
 }
 
+std::shared_future<Result<Listing>> ObjectFs::ListDirShared(const std::string& dir) {
+  std::promise<Result<Listing>> done;
+  {
+    std::lock_guard<std::mutex> lock(listing_mu_);
+    auto it = listing_inflight_.find(dir);
+    if (it != listing_inflight_.end()) return it->second;
+    listing_inflight_.emplace(dir, done.get_future().share());
+  }
+  Result<Listing> listing = ListDir(dir);
+  std::lock_guard<std::mutex> lock(listing_mu_);
+  auto it = listing_inflight_.find(dir);
+  std::shared_future<Result<Listing>> shared = it->second;
+  listing_inflight_.erase(it);
+  done.set_value(std::move(listing));
+  return shared;
+}
+
 Result<bool> ObjectFs::DirHasChildren(const std::string& dir) {
   std::string dkey = DirKeyOf(dir);
   ListOptions options;
@@ -73,11 +91,15 @@ Result<std::optional<NodeInfo>> ObjectFs::ResolveChild(const std::string& dir,
   }
   ListedEntry entry;
   DirCache::Answer answer = dirs_.Find(dir, name, Mono(), &entry);
-  if (answer == DirCache::Answer::kUnknown && config_.listing_only) {
-    // No HEADs in this mode: a listing of the folder answers.
-    PAILFS_ASSIGN_OR_RETURN(Listing listing, ListDir(dir));
-    auto it = listing.entries.find(name);
-    if (it == listing.entries.end()) return std::optional<NodeInfo>();
+  if (answer == DirCache::Answer::kUnknown &&
+      (config_.listing_only || dirs_.ShouldRelist(dir))) {
+    // One listing of the folder answers this and the next lookups (under
+    // listing_only, the only way: no HEADs in that mode).
+    std::shared_future<Result<Listing>> listed = ListDirShared(dir);
+    const Result<Listing>& listing = listed.get();
+    if (!listing.ok()) return listing.status();
+    auto it = listing->entries.find(name);
+    if (it == listing->entries.end()) return std::optional<NodeInfo>();
     entry = it->second;
     answer = DirCache::Answer::kPresent;
   }
@@ -86,12 +108,8 @@ Result<std::optional<NodeInfo>> ObjectFs::ResolveChild(const std::string& dir,
 
   NodeInfo info = FromListed(entry);
   if (info.kind == Kind::kFile && !info.meta_known && need_meta && !config_.listing_only) {
-    PrefetchFolderMeta(dir);
-    if (auto remembered = fetcher_.Remembered(entry.object)) {
-      ApplyHead(*remembered, &info);
-      return std::optional<NodeInfo>(std::move(info));
-    }
-    Result<ObjectInfo> head = fetcher_.Head(entry.object.key);
+    PrefetchAround(dir, name);
+    Result<ObjectInfo> head = fetcher_.Await(entry.object);
     if (!head.ok()) {
       if (head.status().code() != Code::kNotFound) return head.status();
       dirs_.Remove(dir, name);  // vanished since the listing
@@ -107,31 +125,34 @@ Result<std::optional<NodeInfo>> ObjectFs::ResolveChild(const std::string& dir,
   return std::optional<NodeInfo>(std::move(info));
 }
 
-void ObjectFs::PrefetchFolderMeta(const std::string& dir) {
-  std::promise<void> done;
-  {
-    std::unique_lock<std::mutex> lock(prefetch_mu_);
-    auto it = prefetching_.find(dir);
-    if (it != prefetching_.end()) {
-      std::shared_future<void> pending = it->second;
-      lock.unlock();
-      pending.wait();
-      return;
-    }
-    prefetching_.emplace(dir, done.get_future().share());
-  }
-  std::vector<ObjectInfo> wanted;
-  if (std::optional<Listing> listing = dirs_.GetFresh(dir, Mono())) {
-    for (const auto& [name, e] : listing->entries) {
-      if (e.kind == Kind::kFile && !fetcher_.Remembered(e.object)) wanted.push_back(e.object);
-    }
-  }
-  if (!wanted.empty()) fetcher_.FetchMany(wanted);
+void ObjectFs::PrefetchAround(const std::string& dir, const std::string& name) {
+  constexpr size_t kFirstWindow = 4;
+  constexpr size_t kMaxWindow = 1024;
+  std::vector<std::pair<std::string, ObjectInfo>> files;
   {
     std::lock_guard<std::mutex> lock(prefetch_mu_);
-    prefetching_.erase(dir);
+    if (prefetch_.size() > 1024 && !prefetch_.count(dir)) prefetch_.clear();  // bound memory
+    PrefetchWindow& w = prefetch_[dir];
+    const bool inside = w.size > 0 && name >= w.from && (w.at_end || name < w.until);
+    std::string start;
+    if (inside) {
+      if (w.at_end || name < w.refill_at) return;  // far enough ahead
+      start = w.until;
+      w.size = std::min(w.size * 4, kMaxWindow);
+    } else {
+      start = w.from = name;
+      w.size = kFirstWindow;
+    }
+    // One more than the window tells where the next one starts.
+    files = dirs_.FilesFrom(dir, start, w.size + 1, Mono());
+    w.at_end = files.size() <= w.size;
+    if (!w.at_end) {
+      w.until = files.back().first;
+      files.pop_back();
+    }
+    w.refill_at = files.empty() ? start : files[files.size() / 2].first;
   }
-  done.set_value();
+  for (const auto& [file_name, object] : files) fetcher_.Start(object);
 }
 
 void ObjectFs::ReadFolderMarker(const std::string& path, NodeInfo* info) {
