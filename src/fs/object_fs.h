@@ -192,8 +192,8 @@ class ObjectFs final : public Filesystem {
   // (one HEAD); an implicit folder keeps the defaults.
   void ReadFolderMarker(const std::string& path, NodeInfo* info);
   // Starts HEADs, in parallel and without waiting, for the files of the
-  // fresh listing of `dir` from `name` on: a window that grows (4, 16, ...
-  // up to 1,024 files) while lookups walk the folder in listing order (ls
+  // fresh listing of `dir` from `name` on: a window that grows (4, 8, 16, ...
+  // up to 256 files) while lookups walk the folder in listing order (ls
   // -l, du) and is refilled when they pass its middle, and shrinks back to
   // 4 when a lookup lands outside it. A lone stat costs a few HEADs, a walk
   // keeps dozens in flight.

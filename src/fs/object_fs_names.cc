@@ -127,7 +127,7 @@ Result<std::optional<NodeInfo>> ObjectFs::ResolveChild(const std::string& dir,
 
 void ObjectFs::PrefetchAround(const std::string& dir, const std::string& name) {
   constexpr size_t kFirstWindow = 4;
-  constexpr size_t kMaxWindow = 1024;
+  constexpr size_t kMaxWindow = 256;
   std::vector<std::pair<std::string, ObjectInfo>> files;
   {
     std::lock_guard<std::mutex> lock(prefetch_mu_);
@@ -138,7 +138,7 @@ void ObjectFs::PrefetchAround(const std::string& dir, const std::string& name) {
     if (inside) {
       if (w.at_end || name < w.refill_at) return;  // far enough ahead
       start = w.until;
-      w.size = std::min(w.size * 4, kMaxWindow);
+      w.size = std::min(w.size * 2, kMaxWindow);
     } else {
       start = w.from = name;
       w.size = kFirstWindow;
