@@ -13,6 +13,7 @@
 
 #include "pailfs/clock.h"
 #include "pailfs/filesystem.h"
+#include "pailfs/meta_cache.h"
 #include "pailfs/object_store.h"
 #include "pailfs/status.h"
 
@@ -64,9 +65,11 @@ struct FsConfig {
   std::string default_content_type = "application/octet-stream";
 };
 
-// The S3-backed filesystem. `store` and `clock` must outlive it. Creates
-// the staging directory; performs no request.
+// The S3-backed filesystem. `store`, `clock` and `meta_cache` must outlive
+// it; `meta_cache` may be null (nothing kept across mounts). Creates the
+// staging directory; performs no request.
 Result<std::unique_ptr<Filesystem>> NewObjectFilesystem(const FsConfig& config, ObjectStore* store,
-                                                        Clock* clock);
+                                                        Clock* clock,
+                                                        MetaCache* meta_cache = nullptr);
 
 }  // namespace pailfs

@@ -59,14 +59,36 @@ Listing ListingBuilder::Finish(std::chrono::steady_clock::time_point taken) {
   return out;
 }
 
+const Listing* DirCache::FreshLocked(const std::string& dir,
+                                     std::chrono::steady_clock::time_point now) const {
+  auto it = listings_.find(dir);
+  if (it != listings_.end() && now - it->second.taken < ttl_) return &it->second;
+  if (persist_ == nullptr || probed_.count(dir)) return nullptr;
+  if (probed_.size() > 65536) probed_.clear();  // bound memory
+  probed_[dir] = true;
+  std::optional<CachedListing> stored = persist_->GetListing(dir);
+  if (!stored) return nullptr;
+  auto age = clock_->Now() - stored->taken;
+  auto steady_age = std::chrono::duration_cast<std::chrono::steady_clock::duration>(age);
+  if (age < decltype(age)::zero() || steady_age >= ttl_) return nullptr;
+  ListingBuilder builder(DirKey(key_prefix_, dir));
+  ListPage page;
+  page.objects = std::move(stored->objects);
+  page.common_prefixes = std::move(stored->prefixes);
+  builder.AddPage(page);
+  Listing& slot = listings_[dir];
+  slot = builder.Finish(now - steady_age);
+  return &slot;
+}
+
 DirCache::Answer DirCache::Find(const std::string& dir, const std::string& name,
                                 std::chrono::steady_clock::time_point now,
                                 ListedEntry* out) const {
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = listings_.find(dir);
-  if (it == listings_.end() || now - it->second.taken >= ttl_) return Answer::kUnknown;
-  auto e = it->second.entries.find(name);
-  if (e == it->second.entries.end()) return Answer::kAbsent;
+  const Listing* listing = FreshLocked(dir, now);
+  if (listing == nullptr) return Answer::kUnknown;
+  auto e = listing->entries.find(name);
+  if (e == listing->entries.end()) return Answer::kAbsent;
   if (out) *out = e->second;
   return Answer::kPresent;
 }
@@ -74,9 +96,9 @@ DirCache::Answer DirCache::Find(const std::string& dir, const std::string& name,
 std::optional<Listing> DirCache::GetFresh(const std::string& dir,
                                           std::chrono::steady_clock::time_point now) const {
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = listings_.find(dir);
-  if (it == listings_.end() || now - it->second.taken >= ttl_) return std::nullopt;
-  return it->second;
+  const Listing* listing = FreshLocked(dir, now);
+  if (listing == nullptr) return std::nullopt;
+  return *listing;
 }
 
 std::vector<std::pair<std::string, ObjectInfo>> DirCache::FilesFrom(
@@ -84,9 +106,9 @@ std::vector<std::pair<std::string, ObjectInfo>> DirCache::FilesFrom(
     std::chrono::steady_clock::time_point now) const {
   std::vector<std::pair<std::string, ObjectInfo>> out;
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = listings_.find(dir);
-  if (it == listings_.end() || now - it->second.taken >= ttl_) return out;
-  const auto& entries = it->second.entries;
+  const Listing* listing = FreshLocked(dir, now);
+  if (listing == nullptr) return out;
+  const auto& entries = listing->entries;
   for (auto e = entries.lower_bound(from); e != entries.end() && out.size() < count; ++e) {
     if (e->second.kind == Kind::kFile) out.emplace_back(e->first, e->second.object);
   }
@@ -99,19 +121,25 @@ uint64_t DirCache::Generation(const std::string& dir) const {
   return it == generations_.end() ? 0 : it->second;
 }
 
-void DirCache::Put(const std::string& dir, Listing listing, uint64_t generation) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto gen = generations_.find(dir);
-  if ((gen == generations_.end() ? 0 : gen->second) != generation) return;
-  if (listings_.size() > 4096) {
-    // Bound memory: drop listings that are no longer fresh.
-    auto now = listing.taken;
-    for (auto it = listings_.begin(); it != listings_.end();) {
-      it = now - it->second.taken >= ttl_ ? listings_.erase(it) : std::next(it);
+bool DirCache::Put(const std::string& dir, Listing listing, uint64_t generation,
+                   const CachedListing* raw) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto gen = generations_.find(dir);
+    if ((gen == generations_.end() ? 0 : gen->second) != generation) return false;
+    if (listings_.size() > 4096) {
+      // Bound memory: drop listings that are no longer fresh.
+      auto now = listing.taken;
+      for (auto it = listings_.begin(); it != listings_.end();) {
+        it = now - it->second.taken >= ttl_ ? listings_.erase(it) : std::next(it);
+      }
     }
+    misses_.erase(dir);
+    probed_[dir] = true;  // memory now knows better than the stored copy
+    listings_[dir] = std::move(listing);
   }
-  misses_.erase(dir);
-  listings_[dir] = std::move(listing);
+  if (persist_ != nullptr && raw != nullptr) persist_->PutListing(dir, *raw);
+  return true;
 }
 
 bool DirCache::ShouldRelist(const std::string& dir) {
@@ -126,31 +154,40 @@ bool DirCache::ShouldRelist(const std::string& dir) {
 }
 
 void DirCache::Upsert(const std::string& dir, const std::string& name, const ListedEntry& entry) {
-  std::lock_guard<std::mutex> lock(mu_);
-  ++generations_[dir];
-  auto it = listings_.find(dir);
-  if (it != listings_.end()) it->second.entries[name] = entry;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++generations_[dir];
+    auto it = listings_.find(dir);
+    if (it != listings_.end()) it->second.entries[name] = entry;
+  }
+  if (persist_ != nullptr) persist_->ForgetListing(dir);
 }
 
 void DirCache::Remove(const std::string& dir, const std::string& name) {
-  std::lock_guard<std::mutex> lock(mu_);
-  ++generations_[dir];
-  auto it = listings_.find(dir);
-  if (it != listings_.end()) it->second.entries.erase(name);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++generations_[dir];
+    auto it = listings_.find(dir);
+    if (it != listings_.end()) it->second.entries.erase(name);
+  }
+  if (persist_ != nullptr) persist_->ForgetListing(dir);
 }
 
 void DirCache::InvalidateTree(const std::string& path) {
-  std::lock_guard<std::mutex> lock(mu_);
-  ++generations_[path];
-  for (auto it = listings_.lower_bound(path); it != listings_.end();) {
-    if (!IsSameOrBelow(it->first, path)) {
-      if (it->first.compare(0, path.size(), path) != 0) break;
-      ++it;
-      continue;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++generations_[path];
+    for (auto it = listings_.lower_bound(path); it != listings_.end();) {
+      if (!IsSameOrBelow(it->first, path)) {
+        if (it->first.compare(0, path.size(), path) != 0) break;
+        ++it;
+        continue;
+      }
+      it = listings_.erase(it);
     }
-    it = listings_.erase(it);
+    if (path.empty()) listings_.clear();
   }
-  if (path.empty()) listings_.clear();
+  if (persist_ != nullptr) persist_->ForgetListingTree(path);
 }
 
 }  // namespace pailfs::fs

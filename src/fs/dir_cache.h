@@ -9,6 +9,12 @@
 // answers lookups of any name in the folder, negative ones included.
 // Changes made through this mount update cached listings in place.
 //
+// With a MetaCache, every listing taken is also stored there (raw pages and
+// wall-clock time), and a folder with no listing in memory is looked up
+// there once per mount: a stored listing younger than the TTL answers as if
+// taken now minus its age. An in-place change forgets the stored copy, so a
+// stored listing is always exactly what the server showed.
+//
 // Thread-safety: all methods may be called from any thread; mu_ is a leaf
 // lock held only for map operations.
 #pragma once
@@ -23,6 +29,8 @@
 #include <utility>
 #include <vector>
 
+#include "pailfs/clock.h"
+#include "pailfs/meta_cache.h"
 #include "pailfs/object_store.h"
 #include "src/fs/inode_table.h"
 
@@ -56,9 +64,15 @@ class ListingBuilder {
 
 class DirCache {
  public:
-  explicit DirCache(double ttl_seconds)
+  // `key_prefix` is the mount's key prefix (to rebuild stored listings);
+  // `clock` and `persist` may be null (no stored listings).
+  explicit DirCache(double ttl_seconds, std::string key_prefix = "", Clock* clock = nullptr,
+                    MetaCache* persist = nullptr)
       : ttl_(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-            std::chrono::duration<double>(ttl_seconds))) {}
+            std::chrono::duration<double>(ttl_seconds))),
+        key_prefix_(std::move(key_prefix)),
+        clock_(clock),
+        persist_(clock != nullptr ? persist : nullptr) {}
 
   enum class Answer { kUnknown, kAbsent, kPresent };
   // Looks `name` up in a fresh listing of `dir`.
@@ -73,8 +87,11 @@ class DirCache {
       const std::string& dir, const std::string& from, size_t count,
       std::chrono::steady_clock::time_point now) const;
   // Caches `listing` unless `dir` changed in place since Generation(dir)
-  // returned `generation` (the listing may predate that change).
-  void Put(const std::string& dir, Listing listing, uint64_t generation);
+  // returned `generation` (the listing may predate that change); `raw` (the
+  // pages as listed, may be null) is then stored in the MetaCache. True
+  // when cached.
+  bool Put(const std::string& dir, Listing listing, uint64_t generation,
+           const CachedListing* raw = nullptr);
   uint64_t Generation(const std::string& dir) const;
   // In-place updates; no-ops when `dir` has no cached listing.
   void Upsert(const std::string& dir, const std::string& name, const ListedEntry& entry);
@@ -89,11 +106,20 @@ class DirCache {
   bool ShouldRelist(const std::string& dir);
 
  private:
+  // A fresh listing of `dir` in memory, or loaded from the MetaCache once;
+  // nullptr when there is none. Requires mu_.
+  const Listing* FreshLocked(const std::string& dir,
+                             std::chrono::steady_clock::time_point now) const;
+
   const std::chrono::steady_clock::duration ttl_;
+  const std::string key_prefix_;
+  Clock* const clock_;
+  MetaCache* const persist_;  // read under mu_ (a local LMDB read); written without it
   mutable std::mutex mu_;  // leaf lock
-  std::map<std::string, Listing> listings_;       // guarded by mu_
+  mutable std::map<std::string, Listing> listings_;  // guarded by mu_
   std::map<std::string, uint64_t> generations_;  // guarded by mu_: in-place changes
   std::map<std::string, uint64_t> misses_;       // guarded by mu_: lookups without a listing
+  mutable std::map<std::string, bool> probed_;   // guarded by mu_: looked up in persist_
 };
 
 }  // namespace pailfs::fs

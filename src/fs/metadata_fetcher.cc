@@ -6,26 +6,45 @@
 
 namespace pailfs::fs {
 
-MetadataFetcher::MetadataFetcher(ObjectStore* store, int parallelism, size_t max_entries)
-    : store_(store), max_entries_(max_entries), pool_(parallelism < 1 ? 1 : parallelism) {}
+MetadataFetcher::MetadataFetcher(ObjectStore* store, int parallelism, MetaCache* cache,
+                                 size_t max_entries)
+    : store_(store),
+      cache_(cache),
+      max_entries_(max_entries),
+      pool_(parallelism < 1 ? 1 : parallelism) {}
+
+namespace {
+// True when `known` (a HEAD result, or a version this mount wrote with an
+// unknown Last-Modified) describes the listed version.
+bool SameVersion(const ObjectInfo& known, const ObjectInfo& listed) {
+  return known.etag == listed.etag &&
+         (known.last_modified == TimePoint{} || known.last_modified == listed.last_modified);
+}
+}  // namespace
 
 std::optional<ObjectInfo> MetadataFetcher::Remembered(const ObjectInfo& listed) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = by_key_.find(listed.key);
-  if (it == by_key_.end() || it->second.etag != listed.etag) return std::nullopt;
-  if (it->second.last_modified != TimePoint{} &&
-      it->second.last_modified != listed.last_modified) {
-    return std::nullopt;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = by_key_.find(listed.key);
+    if (it != by_key_.end() && SameVersion(it->second, listed)) return it->second;
   }
-  return it->second;
+  if (cache_ == nullptr) return std::nullopt;
+  std::optional<ObjectInfo> stored = cache_->GetObject(listed.key);
+  if (!stored || !SameVersion(*stored, listed)) return std::nullopt;
+  std::lock_guard<std::mutex> lock(mu_);
+  RememberLocked(*stored);
+  return stored;
 }
 
 void MetadataFetcher::Remember(const ObjectInfo& info) {
-  std::lock_guard<std::mutex> lock(mu_);
-  RememberLocked(info);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    RememberLocked(info);
+  }
+  if (cache_ != nullptr) cache_->PutObject(info);
 }
 
-void MetadataFetcher::RememberLocked(const ObjectInfo& info) {
+void MetadataFetcher::RememberLocked(const ObjectInfo& info) const {
   if (by_key_.size() >= max_entries_ && !by_key_.count(info.key)) {
     // Crude bound: drop every other entry.
     bool drop = true;
@@ -38,8 +57,11 @@ void MetadataFetcher::RememberLocked(const ObjectInfo& info) {
 }
 
 void MetadataFetcher::Forget(const std::string& key) {
-  std::lock_guard<std::mutex> lock(mu_);
-  by_key_.erase(key);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    by_key_.erase(key);
+  }
+  if (cache_ != nullptr) cache_->ForgetObject(key);
 }
 
 Result<ObjectInfo> MetadataFetcher::Head(const std::string& key) {
@@ -55,9 +77,7 @@ std::future<Result<ObjectInfo>> MetadataFetcher::HeadAsync(const std::string& ke
 std::optional<MetadataFetcher::Pending> MetadataFetcher::StartLocked(
     const ObjectInfo& listed, std::optional<ObjectInfo>* known) {
   auto it = by_key_.find(listed.key);
-  if (it != by_key_.end() && it->second.etag == listed.etag &&
-      (it->second.last_modified == TimePoint{} ||
-       it->second.last_modified == listed.last_modified)) {
+  if (it != by_key_.end() && SameVersion(it->second, listed)) {
     *known = it->second;
     return std::nullopt;
   }
@@ -67,9 +87,12 @@ std::optional<MetadataFetcher::Pending> MetadataFetcher::StartLocked(
   Pending pending = pool_
                         .Async([this, key]() -> Result<ObjectInfo> {
                           Result<ObjectInfo> r = store_->Head(key);
-                          std::lock_guard<std::mutex> lock(mu_);
-                          if (r.ok()) RememberLocked(*r);
-                          inflight_.erase(key);
+                          {
+                            std::lock_guard<std::mutex> lock(mu_);
+                            if (r.ok()) RememberLocked(*r);
+                            inflight_.erase(key);
+                          }
+                          if (r.ok() && cache_ != nullptr) cache_->PutObject(*r);
                           return r;
                         })
                         .share();
@@ -78,12 +101,14 @@ std::optional<MetadataFetcher::Pending> MetadataFetcher::StartLocked(
 }
 
 void MetadataFetcher::Start(const ObjectInfo& listed) {
+  if (Remembered(listed)) return;  // also looks in the cache
   std::optional<ObjectInfo> known;
   std::lock_guard<std::mutex> lock(mu_);
   StartLocked(listed, &known);
 }
 
 Result<ObjectInfo> MetadataFetcher::Await(const ObjectInfo& listed) {
+  if (auto remembered = Remembered(listed)) return *remembered;
   std::optional<ObjectInfo> known;
   std::optional<Pending> pending;
   {

@@ -7,7 +7,7 @@
 // twice while remembered, and one key has at most one HEAD in flight
 // (Start/Await join a HEAD already running). Versions written by this mount are remembered
 // with an unknown Last-Modified (they match any Last-Modified for their
-// ETag). Memory: one entry per key, bounded by `max_entries` (the oldest
+// ETag). With a MetaCache, versions survive the mount. Memory: one entry per key, bounded by `max_entries` (the oldest
 // half is dropped beyond it).
 //
 // Thread-safety: all methods may be called from any thread; mu_ is a leaf
@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "pailfs/meta_cache.h"
 #include "pailfs/object_store.h"
 #include "pailfs/status.h"
 #include "src/common/thread_pool.h"
@@ -30,7 +31,10 @@ namespace pailfs::fs {
 
 class MetadataFetcher {
  public:
-  MetadataFetcher(ObjectStore* store, int parallelism, size_t max_entries = 200000);
+  // `cache` (may be null) keeps HEAD results across mounts: a version found
+  // there is used without a request, every HEAD result is written there.
+  MetadataFetcher(ObjectStore* store, int parallelism, MetaCache* cache = nullptr,
+                  size_t max_entries = 200000);
 
   // HEAD results for `listed`, in order; nullopt where the HEAD failed (the
   // object vanished since the listing, or an error, which is logged).
@@ -55,14 +59,15 @@ class MetadataFetcher {
 
  private:
   ObjectStore* store_;
+  MetaCache* const cache_;  // may be null; called without mu_ held
   const size_t max_entries_;
   mutable std::mutex mu_;  // leaf lock
   using Pending = std::shared_future<Result<ObjectInfo>>;
   // Remembered version, or the HEAD in flight for the key (nullopt: none).
   std::optional<Pending> StartLocked(const ObjectInfo& listed, std::optional<ObjectInfo>* known);
-  void RememberLocked(const ObjectInfo& info);
+  void RememberLocked(const ObjectInfo& info) const;  // by_key_ is a cache: mutable
 
-  std::map<std::string, ObjectInfo> by_key_;  // guarded by mu_
+  mutable std::map<std::string, ObjectInfo> by_key_;  // guarded by mu_
   std::map<std::string, Pending> inflight_;   // guarded by mu_
   ThreadPool pool_;  // declared last: joined first
 };

@@ -31,18 +31,18 @@ NodeInfo RootInfo() {
 }  // namespace
 
 ObjectFs::ObjectFs(const FsConfig& config, ObjectStore* store, Clock* clock,
-                   std::unique_ptr<StagingArea> staging)
+                   std::unique_ptr<StagingArea> staging, MetaCache* meta_cache)
     : config_(config),
       store_(store),
       clock_(clock),
       mount_time_(clock->Now()),
       staging_(std::move(staging)),
       inodes_(RootInfo()),
-      dirs_(config.dir_ttl),
+      dirs_(config.dir_ttl, config.prefix, clock, meta_cache),
       io_pool_(std::make_unique<ThreadPool>(
           std::max(2, config.upload_parallelism + config.download_parallelism))),
       copy_pool_(std::make_unique<ThreadPool>(32)),
-      fetcher_(store, config.metadata_parallelism),
+      fetcher_(store, config.metadata_parallelism, meta_cache),
       uploader_(store, io_pool_.get(),
                 UploadOptions{config.multipart_threshold, config.part_size,
                               config.upload_parallelism}) {
@@ -226,7 +226,7 @@ Result<Entry> ObjectFs::Link(const Caller&, Ino, Ino, const std::string&) {
 namespace pailfs {
 
 Result<std::unique_ptr<Filesystem>> NewObjectFilesystem(const FsConfig& config, ObjectStore* store,
-                                                        Clock* clock) {
+                                                        Clock* clock, MetaCache* meta_cache) {
   if (store == nullptr || clock == nullptr) return InvalidArgument("store and clock are required");
   FsConfig c = config;
   if (!c.prefix.empty() && c.prefix.back() != '/') c.prefix += '/';
@@ -234,7 +234,7 @@ Result<std::unique_ptr<Filesystem>> NewObjectFilesystem(const FsConfig& config, 
   std::string tag = std::to_string(getpid()) + "-" + std::to_string(counter.fetch_add(1));
   PAILFS_ASSIGN_OR_RETURN(auto staging, fs::StagingArea::Open(c.tmp_dir, tag));
   return std::unique_ptr<Filesystem>(
-      std::make_unique<fs::ObjectFs>(c, store, clock, std::move(staging)));
+      std::make_unique<fs::ObjectFs>(c, store, clock, std::move(staging), meta_cache));
 }
 
 }  // namespace pailfs

@@ -56,6 +56,7 @@
 #include "pailfs/clock.h"
 #include "pailfs/filesystem.h"
 #include "pailfs/fs_config.h"
+#include "pailfs/meta_cache.h"
 #include "pailfs/object_store.h"
 #include "src/common/thread_pool.h"
 #include "src/fs/dir_cache.h"
@@ -71,8 +72,9 @@ namespace pailfs::fs {
 
 class ObjectFs final : public Filesystem {
  public:
+  // `meta_cache` (may be null) keeps metadata and listings across mounts.
   ObjectFs(const FsConfig& config, ObjectStore* store, Clock* clock,
-           std::unique_ptr<StagingArea> staging);
+           std::unique_ptr<StagingArea> staging, MetaCache* meta_cache = nullptr);
   ~ObjectFs() override;
 
   Result<Entry> Lookup(const Caller& c, Ino parent, const std::string& name) override;
@@ -192,11 +194,11 @@ class ObjectFs final : public Filesystem {
   // (one HEAD); an implicit folder keeps the defaults.
   void ReadFolderMarker(const std::string& path, NodeInfo* info);
   // Starts HEADs, in parallel and without waiting, for the files of the
-  // fresh listing of `dir` from `name` on: a window that grows (4, 8, 16, ...
-  // up to 256 files) while lookups walk the folder in listing order (ls
-  // -l, du) and is refilled when they pass its middle, and shrinks back to
-  // 4 when a lookup lands outside it. A lone stat costs a few HEADs, a walk
-  // keeps dozens in flight.
+  // fresh listing of `dir` from `name` on: a window that doubles (1, 2, 4,
+  // ... up to 256 files) while lookups walk the folder in listing order (ls
+  // -l, du), is refilled when they pass its middle, and falls back to the
+  // one file asked when a lookup lands elsewhere. A lone or scattered stat
+  // costs one HEAD, a walk keeps dozens in flight.
   void PrefetchAround(const std::string& dir, const std::string& name);
   void ApplyFolderMarker(const std::string& path, const Result<ObjectInfo>& marker,
                          NodeInfo* info) const;

@@ -158,7 +158,10 @@ Result<Entry> ObjectFs::Mkdir(const Caller& c, Ino parent, const std::string& na
   marker.etag = info.etag;
   marker.last_modified = info.last_modified;
   empty.marker = marker;
-  dirs_.Put(path, std::move(empty), dirs_.Generation(path));
+  CachedListing raw;  // replaces whatever an older folder of that name left stored
+  raw.taken = info.last_modified;
+  raw.objects.push_back(marker);
+  dirs_.Put(path, std::move(empty), dirs_.Generation(path), &raw);
   RememberWritten(dkey, info);
   return EntryOf(inode);
 }

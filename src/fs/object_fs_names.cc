@@ -32,9 +32,14 @@ Result<Listing> ObjectFs::ListDir(const std::string& dir) {
   ListOptions options;
   options.prefix = dkey;
   options.delimiter = "/";
+  CachedListing raw;  // what the MetaCache keeps
+  raw.taken = clock_->Now();
   for (;;) {
     PAILFS_ASSIGN_OR_RETURN(ListPage page, store_->List(options));
     builder.AddPage(page);
+    raw.objects.insert(raw.objects.end(), page.objects.begin(), page.objects.end());
+    raw.prefixes.insert(raw.prefixes.end(), page.common_prefixes.begin(),
+                        page.common_prefixes.end());
     if (!page.truncated || page.next_continuation_token.empty()) break;
     options.continuation_token = page.next_continuation_token;
   }
@@ -44,7 +49,7 @@ Result<Listing> ObjectFs::ListDir(const std::string& dir) {
     std::string name = BaseName(path);
     if (!listing.entries.count(name)) listing.entries[name] = ListedFor(FileKeyOf(path), info);
   }
-  dirs_.Put(dir, listing, generation);
+  dirs_.Put(dir, listing, generation, &raw);
   return listing;
 }
 
@@ -126,7 +131,7 @@ Result<std::optional<NodeInfo>> ObjectFs::ResolveChild(const std::string& dir,
 }
 
 void ObjectFs::PrefetchAround(const std::string& dir, const std::string& name) {
-  constexpr size_t kFirstWindow = 4;
+  constexpr size_t kFirstWindow = 1;
   constexpr size_t kMaxWindow = 256;
   std::vector<std::pair<std::string, ObjectInfo>> files;
   {
@@ -134,10 +139,15 @@ void ObjectFs::PrefetchAround(const std::string& dir, const std::string& name) {
     if (prefetch_.size() > 1024 && !prefetch_.count(dir)) prefetch_.clear();  // bound memory
     PrefetchWindow& w = prefetch_[dir];
     const bool inside = w.size > 0 && name >= w.from && (w.at_end || name < w.until);
+    // The name right after the window continues a walk in listing order.
+    const bool next = w.size > 0 && !w.at_end && name == w.until;
     std::string start;
     if (inside) {
       if (w.at_end || name < w.refill_at) return;  // far enough ahead
       start = w.until;
+      w.size = std::min(w.size * 2, kMaxWindow);
+    } else if (next) {
+      start = name;
       w.size = std::min(w.size * 2, kMaxWindow);
     } else {
       start = w.from = name;

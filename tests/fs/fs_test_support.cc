@@ -1,6 +1,7 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <thread>
 
 #include "tests/fs/fs_test_util.h"
 
@@ -20,6 +21,7 @@ Result<ObjectInfo> GateHeadStore::Head(const std::string& key) {
     cv_.notify_all();
     cv_.wait_for(lock, std::chrono::seconds(5), [this] { return open_; });
   }
+  if (delay_.count() > 0) std::this_thread::sleep_for(delay_);
   Result<ObjectInfo> r = inner_->Head(key);
   std::lock_guard<std::mutex> lock(mu_);
   --in_flight_;
@@ -84,7 +86,7 @@ FsConfig FsTest::DefaultConfig() const {
 void FsTest::Mount(FsConfig config, ObjectStore* store) {
   fs_.reset();
   if (config.tmp_dir.empty() || config.tmp_dir == "/var/tmp") config.tmp_dir = tmp_dir_;
-  auto fs = NewObjectFilesystem(config, store ? store : &faulty_, &clock_);
+  auto fs = NewObjectFilesystem(config, store ? store : &faulty_, &clock_, meta_cache_);
   ASSERT_TRUE(fs.ok()) << fs.status().ToString();
   fs_ = std::move(fs).value();
 }

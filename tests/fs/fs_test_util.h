@@ -30,7 +30,11 @@ namespace pailfs::testing {
 // BlockPuts(key) makes PUTs of `key` wait (up to 10 s) until Unblock().
 class GateHeadStore final : public ObjectStore {
  public:
-  GateHeadStore(ObjectStore* inner, int target) : inner_(inner), target_(target) {}
+  // Each HEAD waits (up to 5 s) until `target` are in flight at once, then
+  // takes `delay` of real time.
+  GateHeadStore(ObjectStore* inner, int target,
+                std::chrono::milliseconds delay = std::chrono::milliseconds(0))
+      : inner_(inner), target_(target), delay_(delay) {}
   int max_in_flight() const;
   Result<ObjectInfo> Head(const std::string& key) override;
   Result<GetResult> Get(const std::string& key, const GetOptions& o) override {
@@ -77,6 +81,7 @@ class GateHeadStore final : public ObjectStore {
  private:
   ObjectStore* inner_;
   const int target_;
+  const std::chrono::milliseconds delay_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   int in_flight_ = 0;      // guarded by mu_
@@ -115,6 +120,7 @@ class FsTest : public ::testing::Test {
   MemoryStore memory_{&clock_};
   FaultyStore faulty_{&memory_, &clock_};
   std::string tmp_dir_;
+  MetaCache* meta_cache_ = nullptr;  // handed to the next Mount()
   std::unique_ptr<Filesystem> fs_;
 };
 

@@ -1,0 +1,151 @@
+#include "src/cache/codec.h"
+
+#include <chrono>
+#include <cstdint>
+#include <cstring>
+
+namespace pailfs::cache {
+namespace {
+
+constexpr unsigned char kObjectFormat = 1;
+constexpr unsigned char kListingFormat = 1;
+
+class Writer {
+ public:
+  void U8(unsigned char v) { out_.push_back(static_cast<char>(v)); }
+  void U64(uint64_t v) {
+    for (int i = 0; i < 8; ++i) out_.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  }
+  void Str(std::string_view s) {
+    U64(s.size());
+    out_.append(s);
+  }
+  void Time(TimePoint t) {
+    U64(static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count()));
+  }
+  std::string Take() { return std::move(out_); }
+
+ private:
+  std::string out_;
+};
+
+class Reader {
+ public:
+  explicit Reader(std::string_view in) : in_(in) {}
+  bool U8(unsigned char* v) {
+    if (in_.empty()) return false;
+    *v = static_cast<unsigned char>(in_[0]);
+    in_.remove_prefix(1);
+    return true;
+  }
+  bool U64(uint64_t* v) {
+    if (in_.size() < 8) return false;
+    *v = 0;
+    for (int i = 0; i < 8; ++i) *v |= uint64_t{static_cast<unsigned char>(in_[i])} << (8 * i);
+    in_.remove_prefix(8);
+    return true;
+  }
+  bool Str(std::string* s) {
+    uint64_t n;
+    if (!U64(&n) || n > in_.size()) return false;
+    s->assign(in_.data(), n);
+    in_.remove_prefix(n);
+    return true;
+  }
+  bool Time(TimePoint* t) {
+    uint64_t ns;
+    if (!U64(&ns)) return false;
+    *t = TimePoint(std::chrono::duration_cast<TimePoint::duration>(
+        std::chrono::nanoseconds(static_cast<int64_t>(ns))));
+    return true;
+  }
+  bool done() const { return in_.empty(); }
+
+ private:
+  std::string_view in_;
+};
+
+void WriteListed(Writer* w, const ObjectInfo& o) {
+  w->Str(o.key);
+  w->U64(o.size);
+  w->Str(o.etag);
+  w->Time(o.last_modified);
+}
+
+bool ReadListed(Reader* r, ObjectInfo* o) {
+  return r->Str(&o->key) && r->U64(&o->size) && r->Str(&o->etag) && r->Time(&o->last_modified);
+}
+
+}  // namespace
+
+std::string EncodeObject(const ObjectInfo& info) {
+  Writer w;
+  w.U8(kObjectFormat);
+  w.U64(info.size);
+  w.Str(info.etag);
+  w.Time(info.last_modified);
+  w.Str(info.content_type);
+  w.Str(info.storage_class);
+  w.U64(info.user_metadata.size());
+  for (const auto& [name, value] : info.user_metadata) {
+    w.Str(name);
+    w.Str(value);
+  }
+  return w.Take();
+}
+
+std::optional<ObjectInfo> DecodeObject(std::string_view key, std::string_view data) {
+  Reader r(data);
+  ObjectInfo o;
+  o.key = std::string(key);
+  unsigned char format;
+  uint64_t n;
+  if (!r.U8(&format) || format != kObjectFormat || !r.U64(&o.size) || !r.Str(&o.etag) ||
+      !r.Time(&o.last_modified) || !r.Str(&o.content_type) || !r.Str(&o.storage_class) ||
+      !r.U64(&n)) {
+    return std::nullopt;
+  }
+  for (uint64_t i = 0; i < n; ++i) {
+    std::string name, value;
+    if (!r.Str(&name) || !r.Str(&value)) return std::nullopt;
+    o.user_metadata.emplace(std::move(name), std::move(value));
+  }
+  if (!r.done()) return std::nullopt;
+  return o;
+}
+
+std::string EncodeListing(const CachedListing& listing) {
+  Writer w;
+  w.U8(kListingFormat);
+  w.Time(listing.taken);
+  w.U64(listing.objects.size());
+  for (const ObjectInfo& o : listing.objects) WriteListed(&w, o);
+  w.U64(listing.prefixes.size());
+  for (const std::string& p : listing.prefixes) w.Str(p);
+  return w.Take();
+}
+
+std::optional<CachedListing> DecodeListing(std::string_view data) {
+  Reader r(data);
+  CachedListing listing;
+  unsigned char format;
+  uint64_t n;
+  if (!r.U8(&format) || format != kListingFormat || !r.Time(&listing.taken) || !r.U64(&n)) {
+    return std::nullopt;
+  }
+  if (n > data.size()) return std::nullopt;  // each entry takes bytes
+  listing.objects.resize(n);
+  for (ObjectInfo& o : listing.objects) {
+    if (!ReadListed(&r, &o)) return std::nullopt;
+  }
+  if (!r.U64(&n) || n > data.size()) return std::nullopt;
+  listing.prefixes.resize(n);
+  for (std::string& p : listing.prefixes) {
+    if (!r.Str(&p)) return std::nullopt;
+  }
+  if (!r.done()) return std::nullopt;
+  return listing;
+}
+
+}  // namespace pailfs::cache

@@ -1,0 +1,85 @@
+// LmdbEnv: one LMDB environment (a directory holding data.mdb and
+// lock.mdb) with its named databases, plus an RAII transaction.
+//
+// LMDB caveats that shape this wrapper (see the top of lmdb.h):
+//   - MDB_NOTLS: a read transaction is not tied to its thread, so FUSE
+//     worker threads may each open short ones; no transaction outlives the
+//     call that opened it, and none is held across a network request.
+//   - One write transaction at a time per environment (LMDB serialises
+//     them); writers keep them short.
+//   - An environment must not be used across fork(): open it in the process
+//     that uses it (the app opens it after daemonizing).
+//   - The environment is opened with MDB_NOSYNC: a process crash loses
+//     nothing, an OS crash may lose the last transactions; a file that then
+//     fails to open is deleted and created again (it is a cache).
+//
+// Thread-safety: LmdbEnv is safe to share between threads; a Txn is used by
+// one thread and destroyed (aborted) or committed before the call returns.
+#pragma once
+
+#include <lmdb.h>
+
+#include <cstddef>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pailfs/status.h"
+
+namespace pailfs::cache {
+
+// A Status for LMDB return code `rc` (kInternal unless a better code fits).
+Status LmdbStatus(int rc, std::string_view what);
+
+class LmdbEnv {
+ public:
+  // Opens (creating) the environment in `dir` (made 0700; files 0600) with
+  // the named databases. A file that cannot be opened as LMDB is removed
+  // and the environment made afresh.
+  static Result<std::unique_ptr<LmdbEnv>> Open(const std::string& dir, size_t map_size,
+                                               const std::vector<std::string>& dbs);
+  ~LmdbEnv();
+  LmdbEnv(const LmdbEnv&) = delete;
+  LmdbEnv& operator=(const LmdbEnv&) = delete;
+
+  MDB_env* env() const { return env_; }
+  MDB_dbi dbi(const std::string& name) const { return dbis_.at(name); }
+  const std::string& dir() const { return dir_; }
+
+ private:
+  LmdbEnv() = default;
+  static Result<std::unique_ptr<LmdbEnv>> OpenOnce(const std::string& dir, size_t map_size,
+                                                   const std::vector<std::string>& dbs,
+                                                   int* rc_out);
+  MDB_env* env_ = nullptr;
+  std::string dir_;
+  std::map<std::string, MDB_dbi> dbis_;
+};
+
+class Txn {
+ public:
+  static Result<Txn> Begin(const LmdbEnv& env, bool write);
+  Txn(Txn&& other) noexcept : txn_(other.txn_) { other.txn_ = nullptr; }
+  Txn& operator=(Txn&&) = delete;
+  Txn(const Txn&) = delete;
+  ~Txn() {
+    if (txn_ != nullptr) mdb_txn_abort(txn_);
+  }
+  MDB_txn* get() const { return txn_; }
+  Status Commit();
+
+ private:
+  explicit Txn(MDB_txn* txn) : txn_(txn) {}
+  MDB_txn* txn_;
+};
+
+inline MDB_val Val(std::string_view s) {
+  return MDB_val{s.size(), const_cast<char*>(s.data())};
+}
+inline std::string_view View(const MDB_val& v) {
+  return std::string_view(static_cast<const char*>(v.mv_data), v.mv_size);
+}
+
+}  // namespace pailfs::cache
