@@ -41,7 +41,6 @@ struct FsConfig {
   double entry_ttl = 1.0;      // kernel dentry cache
   double negative_ttl = 1.0;   // kernel negative dentry cache
   double dir_ttl = 10.0;       // a folder listing answers lookups this long
-  double meta_ttl = 60.0;      // HEAD results reused without revalidation
 
   // true: trust listings alone, never HEAD for POSIX metadata.
   bool listing_only = false;

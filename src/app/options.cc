@@ -189,10 +189,12 @@ const std::vector<OptionRow>& Table() {
               [](AppConfig* c, double v) { c->fs.negative_ttl = v; }),
       Seconds("dir_ttl", "a folder listing answers lookups this long (default 10)",
               [](AppConfig* c, double v) { c->fs.dir_ttl = v; }),
-      Seconds("meta_ttl", "HEAD results reused without revalidation (default 60)",
-              [](AppConfig* c, double v) { c->fs.meta_ttl = v; }),
-      Text("cache_dir", "directory for persistent caches",
+      Text("cache_dir",
+           "metadata kept between mounts (default /var/cache/pailfs as root, else "
+           "~/.cache/pailfs)",
            [](AppConfig* c, std::string v) { c->cache_dir = std::move(v); }),
+      Flag("no_meta_cache", "keep no metadata between mounts",
+           [](AppConfig* c) { c->meta_cache = false; }),
       Text("tmp_dir", "directory for staged writes (default /var/tmp)",
            [](AppConfig* c, std::string v) { c->fs.tmp_dir = std::move(v); }),
       // Transport.

@@ -24,7 +24,8 @@ struct AppConfig {
   S3ClientConfig s3;
   FsConfig fs;
   fuse::MountOptions mount;
-  std::string cache_dir;  // LMDB caches (created 0700)
+  std::string cache_dir;  // LMDB caches (created 0700); empty: DefaultCacheDir()
+  bool meta_cache = true;  // keep metadata between mounts (in cache_dir)
   std::string sse_c_key_file;  // SSE-C: file holding the 32-byte key
   bool foreground = false;
   bool debug = false;

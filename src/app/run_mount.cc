@@ -2,16 +2,19 @@
 
 #include <sys/stat.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include <cctype>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 
 #include "pailfs/log.h"
 #include "pailfs/s3_client.h"
+#include "src/cache/meta_store.h"
 #include "src/fs/staging.h"
 #include "src/fuse/mount.h"
 
@@ -97,6 +100,16 @@ Status LoadSseCustomerKey(AppConfig* c) {
   return Status::Ok();
 }
 
+// /var/cache/pailfs for root; $XDG_CACHE_HOME/pailfs or ~/.cache/pailfs
+// for other users.
+std::string DefaultCacheDir() {
+  if (::geteuid() == 0) return "/var/cache/pailfs";
+  const char* xdg = std::getenv("XDG_CACHE_HOME");
+  if (xdg != nullptr && xdg[0] == '/') return std::string(xdg) + "/pailfs";
+  const char* home = std::getenv("HOME");
+  return std::string(home != nullptr && home[0] == '/' ? home : "/tmp") + "/.cache/pailfs";
+}
+
 std::string StagingTag(const AppConfig& c) {
   // Stable per mount identity (endpoint, bucket, prefix): staged data left by
   // a crash is found again by the next mount of the same bucket.
@@ -121,10 +134,21 @@ int RunMount(AppConfig config) {
   if (!client.ok()) return Fail(client.status().message());
   if (Status s = CheckBucket(client->get()); !s.ok()) return Fail(DescribeBucketFailure(config, s));
 
-  if (!config.cache_dir.empty() && ::mkdir(config.cache_dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    return Fail("cache_dir " + config.cache_dir + ": " + std::strerror(errno));
-  }
   config.fs.staging_tag = StagingTag(config);
+  // The metadata cache of this mount identity. Opened once here to report
+  // an unusable cache_dir on the terminal, closed, and opened again after
+  // daemonizing (an LMDB environment must not cross fork()).
+  std::string meta_dir;
+  if (config.meta_cache) {
+    const bool chosen = !config.cache_dir.empty();
+    meta_dir = (chosen ? config.cache_dir : DefaultCacheDir()) + "/" + config.fs.staging_tag;
+    auto probe = cache::LmdbMetaCache::Open(meta_dir);
+    if (!probe.ok() && chosen) return Fail("cache_dir: " + probe.status().message());
+    if (!probe.ok()) {
+      std::fprintf(stderr, "pailfs: no metadata cache (%s)\n", probe.status().message().c_str());
+      meta_dir.clear();
+    }
+  }
   if (auto area = fs::StagingArea::Open(config.fs.tmp_dir, config.fs.staging_tag); !area.ok()) {
     return Fail("tmp_dir: " + area.status().message());
   }
@@ -137,7 +161,16 @@ int RunMount(AppConfig config) {
   }
 
   // Threads start only now, after the fork.
-  auto fs = NewObjectFilesystem(config.fs, client->get(), SystemClock());
+  std::unique_ptr<cache::LmdbMetaCache> meta_cache;
+  if (!meta_dir.empty()) {
+    auto opened = cache::LmdbMetaCache::Open(meta_dir);
+    if (opened.ok()) {
+      meta_cache = std::move(opened).value();
+    } else {
+      PAILFS_LOG(kWarning) << "no metadata cache: " << opened.status().ToString();
+    }
+  }
+  auto fs = NewObjectFilesystem(config.fs, client->get(), SystemClock(), meta_cache.get());
   if (!fs.ok()) {
     (*mount)->Unmount();
     return Fail("cannot start the filesystem: " + fs.status().message());

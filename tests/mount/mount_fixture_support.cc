@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 #include "tests/mount/mount_support.h"
 
@@ -40,6 +41,8 @@ void MountTest::SetUp() {
   auto client = S3Client::Create(moto_->ClientConfig(bucket_), nullptr);
   ASSERT_TRUE(client.ok()) << client.status().ToString();
   client_ = std::move(*client);
+  cache_dir_ = MakeTempDir("cache");
+  ASSERT_FALSE(cache_dir_.empty());
 }
 
 void MountTest::TearDown() {
@@ -48,6 +51,7 @@ void MountTest::TearDown() {
     EXPECT_TRUE(s.ok()) << "unmount at the end of the test: " << s.ToString();
     mount_.reset();
   }
+  if (!cache_dir_.empty()) std::filesystem::remove_all(cache_dir_);
 }
 
 PailfsMount* MountTest::Mount(const std::string& options) {
@@ -60,6 +64,10 @@ PailfsMount* MountTest::Mount(const std::string& options) {
   spec.moto = moto_;
   spec.bucket = bucket_;
   spec.options = options;
+  // One metadata cache per test, kept across Remount() as a real host would.
+  if (options.find("cache_dir=") == std::string::npos) {
+    spec.options += (spec.options.empty() ? "" : ",") + std::string("cache_dir=") + cache_dir_;
+  }
   spec.max_lifetime = max_lifetime_;
   auto m = PailfsMount::Start(spec);
   if (!m.ok()) {

@@ -95,6 +95,10 @@ Result<std::unique_ptr<PailfsMount>> PailfsMount::Start(const MountSpec& spec) {
   std::string options = "endpoint=" + (spec.endpoint.empty() ? spec.moto->endpoint() : spec.endpoint) +
                         ",region=us-east-1,tmp_dir=" + m->tmp_dir_ + ",retries=3,connect_timeout=2";
   if (!spec.options.empty()) options += "," + spec.options;
+  // A private metadata cache unless the test chose one (never the system's).
+  if (spec.options.find("cache_dir=") == std::string::npos) {
+    options += ",cache_dir=" + m->tmp_dir_ + "/cache";
+  }
   const char* debug = std::getenv("PAILFS_MOUNT_DEBUG");
   if (debug != nullptr && std::string(debug) == "1") options += ",debug";
   std::vector<std::string> argv = {"/usr/bin/env",

@@ -163,6 +163,7 @@ class MountTest : public ::testing::Test {
   std::unique_ptr<S3Client> client_;
   std::unique_ptr<PailfsMount> mount_;
   std::string options_;
+  std::string cache_dir_;  // the test's metadata cache (removed at TearDown)
   std::chrono::seconds max_lifetime_{150};  // watchdog of each Mount()
 };
 
