@@ -80,6 +80,13 @@ Result<int> FuseMount::Serve(Filesystem* fs) {
   fuse_loop_cfg_set_idle_threads(config, 8);
   int rc = fuse_session_loop_mt(impl_->session, config);
   fuse_loop_cfg_destroy(config);
+  if (rc == -ECONNABORTED) {
+    // The connection was aborted through /sys/fs/fuse/connections/N/abort:
+    // the mount is gone, like after an unmount. Shutdown goes on as usual
+    // (pending uploads are still flushed).
+    PAILFS_LOG(kWarning) << "the kernel connection was aborted (fusectl abort); shutting down";
+    return 0;
+  }
   if (rc < 0) return Status::FromErrno(-rc, std::string("FUSE loop failed: ") + std::strerror(-rc));
   return rc;
 }

@@ -3,10 +3,11 @@
 // mount left behind), and a server that stops answering while a file is
 // written (close reports EIO, the data stays staged and is uploaded by the
 // background retrier once the server is back). SIGTERM with a dirty open
-// file uploads it before exit.
+// file uploads it before exit, and so does an aborted FUSE connection.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -348,6 +349,44 @@ TEST_F(FailureTest, SigtermUploadsDirtyOpenFileBeforeExit) {
   EXPECT_EQ(*code, 0);
   EXPECT_FALSE(IsFuseMounted(mountpoint_));
   EXPECT_TRUE(EventuallyStored(noauth_, *bucket, "open-at-sigterm.bin", data, seconds(5)));
+}
+
+// An administrator's `echo 1 > /sys/fs/fuse/connections/N/abort` ends the
+// FUSE session: pailfs still uploads the dirty open file, unmounts and exits 0.
+TEST_F(FailureTest, AbortedConnectionUploadsDirtyFileAndExitsZero) {
+  if (::access("/sys/fs/fuse/connections", F_OK) != 0) GTEST_SKIP() << "no fusectl";
+  auto fusectl = RunCommand({"/bin/sh", "-c",
+                             "mountpoint -q /sys/fs/fuse/connections || "
+                             "mount -t fusectl none /sys/fs/fuse/connections"},
+                            seconds(10));
+  ASSERT_TRUE(fusectl.ok() && fusectl->exit_code == 0) << "cannot mount fusectl";
+  auto bucket = noauth_->NewBucket();
+  ASSERT_TRUE(bucket.ok()) << bucket.status().ToString();
+  MountSpec spec;
+  spec.moto = noauth_;
+  spec.bucket = *bucket;
+  spec.mountpoint = mountpoint_;
+  auto m = PailfsMount::Start(spec);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+
+  const std::string data = RandomBytes(300 * 1024 + 5, 11);
+  int fd = ::open((*m)->Path("open-at-abort.bin").c_str(),
+                  O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  ASSERT_GE(fd, 0) << std::strerror(errno);
+  ASSERT_TRUE(WriteAll(fd, data).ok());
+  struct stat st;
+  ASSERT_EQ(::stat(mountpoint_.c_str(), &st), 0) << std::strerror(errno);
+  const std::string abort_file =
+      "/sys/fs/fuse/connections/" + std::to_string(minor(st.st_dev)) + "/abort";
+  auto aborted = RunCommand({"/bin/sh", "-c", "echo 1 > " + abort_file}, seconds(10));
+  ASSERT_TRUE(aborted.ok() && aborted->exit_code == 0) << abort_file;
+
+  ::close(fd);  // the connection is gone: ENOTCONN is fine
+  auto code = (*m)->SignalAndWait(0, seconds(60));  // signal 0: only waits
+  ASSERT_TRUE(code.ok()) << code.status().ToString();
+  EXPECT_EQ(*code, 0) << (*m)->Log();
+  EXPECT_NE((*m)->Log().find("aborted"), std::string::npos) << (*m)->Log();
+  EXPECT_TRUE(EventuallyStored(noauth_, *bucket, "open-at-abort.bin", data, seconds(5)));
 }
 
 }  // namespace
