@@ -41,6 +41,25 @@ struct FetchedRange {
   uint64_t last_used = 0;
 };
 
+namespace {
+
+// The end of the run of `ranges` that covers [pos, ...) without a gap (pos
+// itself when nothing covers it).
+uint64_t CoveredUntil(const std::vector<FetchedRange>& ranges, uint64_t pos) {
+  for (bool moved = true; moved;) {
+    moved = false;
+    for (const auto& r : ranges) {
+      if (r.start <= pos && pos < r.end) {
+        pos = r.end;
+        moved = true;
+      }
+    }
+  }
+  return pos;
+}
+
+}  // namespace
+
 struct ObjectReader::Impl {
   std::mutex mu;
   std::vector<FetchedRange> ranges;  // guarded by mu; few (bounded by memory cap)
@@ -112,9 +131,14 @@ Result<std::string> ObjectReader::Read(uint64_t offset, size_t size) {
     const uint64_t demand_piece = std::max<uint64_t>(options_.chunk, end - offset);
     fill(offset, end, demand_piece);
     if (s.window > 0) {
+      // Refill only once less than half the window is left ahead of the
+      // reader, so read-ahead GETs stay `piece`-sized instead of one small
+      // GET per kernel read as the window slides.
       const uint64_t piece = std::clamp<uint64_t>(
           s.window / std::max(1, options_.parallelism), options_.chunk, kMaxRequest);
-      fill(end, std::min(size_, end + s.window), piece);
+      const uint64_t target = std::min(size_, end + s.window);
+      const uint64_t ahead = CoveredUntil(s.ranges, end);
+      if (ahead < target && ahead - end < s.window / 2) fill(ahead, target, piece);
     }
     ++s.tick;
     for (auto& r : s.ranges) {
@@ -178,8 +202,8 @@ Result<std::string> ObjectReader::Read(uint64_t offset, size_t size) {
 }
 
 Status DownloadToFile(ObjectStore* store, ThreadPool* pool, const std::string& key,
-                      const std::string& etag, uint64_t size, int fd, uint64_t chunk,
-                      int parallelism) {
+                      const std::string& etag, uint64_t from, uint64_t to, int fd,
+                      uint64_t chunk, int parallelism) {
   chunk = std::max<uint64_t>(chunk, 1ull << 20);
   std::deque<std::future<Status>> in_flight;
   Status failure;
@@ -188,8 +212,8 @@ Status DownloadToFile(ObjectStore* store, ThreadPool* pool, const std::string& k
     in_flight.pop_front();
     if (!s.ok() && failure.ok()) failure = s;
   };
-  for (uint64_t pos = 0; pos < size && failure.ok(); pos += chunk) {
-    const uint64_t stop = std::min(size, pos + chunk);
+  for (uint64_t pos = from; pos < to && failure.ok(); pos += chunk) {
+    const uint64_t stop = std::min(to, pos + chunk);
     in_flight.push_back(pool->Async([=]() -> Status {
       PAILFS_ASSIGN_OR_RETURN(std::string data, FetchRange(store, key, etag, pos, stop));
       size_t done = 0;

@@ -55,11 +55,11 @@ class ObjectReader {
   std::unique_ptr<Impl> impl_;
 };
 
-// Copies an object version (all `size` bytes) into `fd` at offset 0 with
-// parallel ranged GETs pinned to `etag`: used to stage an existing object
-// before a random write. Writes keep their errno (ENOSPC).
+// Copies bytes [from, to) of an object version into `fd` at the same
+// offsets with parallel ranged GETs pinned to `etag`: used to stage an
+// existing object before a write. Writes keep their errno (ENOSPC).
 Status DownloadToFile(ObjectStore* store, ThreadPool* pool, const std::string& key,
-                      const std::string& etag, uint64_t size, int fd, uint64_t chunk,
-                      int parallelism);
+                      const std::string& etag, uint64_t from, uint64_t to, int fd,
+                      uint64_t chunk, int parallelism);
 
 }  // namespace pailfs::fs
