@@ -168,9 +168,30 @@ class ObjectFs final : public Filesystem {
   // --- object_fs_files.cc ---
   // Requires inode->mu. Creates inode->open if missing.
   OpenFile* OpenStateLocked(const InodePtr& inode);
-  // Requires inode->mu: makes sure the data is staged (downloading the
-  // stored version unless `empty`).
+  // Requires inode->mu: makes sure the data is staged and wholly local
+  // (downloading the stored version unless `empty`).
   Status EnsureStagedLocked(const InodePtr& inode, bool empty);
+
+  // --- object_fs_staging.cc ---
+  // Requires inode->mu and no staged data: stages the stored version
+  // (nothing if `empty`); `lazy`: a large object's bytes stay remote.
+  Status CreateStagedLocked(const InodePtr& inode, bool empty, bool lazy);
+  // Requires inode->mu: staged, with the bytes from `from` on local (a
+  // large object's prefix before `from` may stay remote, see StagedBase).
+  Status StageForWriteLocked(const InodePtr& inode, uint64_t from);
+  // Requires inode->mu and staged data: fetches the remote prefix from
+  // `from` (rounded down to a MiB; all of it below 5 MiB).
+  Status LowerBaseLocked(const InodePtr& inode, uint64_t from);
+  // Requires inode->mu and staged data: the staged length becomes `size`.
+  Status TruncateStagedLocked(const InodePtr& inode, uint64_t size);
+  // Requires inode->mu and staged data: bytes of the staged file.
+  Result<std::string> ReadStagedLocked(const InodePtr& inode, uint64_t offset, size_t size);
+  // Requires inode->mu and staged data: uploads it to `key` (ESTALE when
+  // the remote prefix changed elsewhere).
+  Result<std::string> UploadStagedLocked(const InodePtr& inode, const std::string& key,
+                                         const WriteOptions& write);
+
+  // --- object_fs_files.cc (continued) ---
   // Requires inode->mu: uploads staged data if dirty.
   Status UploadLocked(const InodePtr& inode);
   // Requires inode->mu: drops staging once nothing needs it.

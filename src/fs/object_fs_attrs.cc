@@ -128,10 +128,9 @@ Status ObjectFs::Truncate(const InodePtr& inode, uint64_t size) {
     return Status::Ok();
   }
   if (!snap.info.meta_known) PAILFS_RETURN_IF_ERROR(EnsureMetaKnownLocked(inode));
-  PAILFS_RETURN_IF_ERROR(EnsureStagedLocked(inode, size == 0));
+  if (!of || !of->staged) PAILFS_RETURN_IF_ERROR(CreateStagedLocked(inode, size == 0, true));
   of = inode->open.get();
-  PAILFS_RETURN_IF_ERROR(of->staged->Truncate(size));
-  of->size = size;
+  PAILFS_RETURN_IF_ERROR(TruncateStagedLocked(inode, size));
   of->dirty = true;
   timespec now = NowSpec();
   inodes_.With(inode, [&](Inode& n) {

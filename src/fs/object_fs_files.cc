@@ -21,28 +21,6 @@ HandlePtr ObjectFs::GetHandle(uint64_t fh) const {
   return it == handles_.end() ? nullptr : it->second;
 }
 
-Status ObjectFs::EnsureStagedLocked(const InodePtr& inode, bool empty) {
-  OpenFile* of = OpenStateLocked(inode);
-  if (of->staged) return Status::Ok();
-  PAILFS_ASSIGN_OR_RETURN(std::unique_ptr<StagedFile> staged, staging_->Create());
-  auto snap = inodes_.Snap(inode);
-  uint64_t size = 0;
-  if (!empty && snap.info.size > 0 && !snap.info.etag.empty()) {
-    PAILFS_RETURN_IF_ERROR(DownloadToFile(store_, io_pool_.get(), FileKeyOf(snap.path),
-                                          snap.info.etag, snap.info.size, staged->fd(),
-                                          config_.read_chunk, config_.download_parallelism)
-                               .Annotate("staging \"" + snap.path + "\""));
-    size = snap.info.size;
-  }
-  of->staged = std::move(staged);
-  of->size = size;
-  inodes_.With(inode, [&](Inode& n) {
-    n.local = true;
-    n.info.size = size;
-  });
-  return Status::Ok();
-}
-
 void ObjectFs::RepinHandlesLocked(const InodePtr& inode, const std::string& etag, uint64_t size) {
   if (!inode->open) return;
   for (uint64_t fh : inode->open->fhs) {
@@ -52,6 +30,13 @@ void ObjectFs::RepinHandlesLocked(const InodePtr& inode, const std::string& etag
     h->etag = etag;
     h->size = size;
     h->reader.reset();
+  }
+  // The new version has the same bytes, so the staged prefix is still its.
+  StagedBase& base = inode->open->base;
+  if (base.len > 0) {
+    base.key = FileKeyOf(inodes_.Snap(inode).path);
+    base.etag = etag;
+    base.reader.reset();
   }
 }
 
@@ -68,7 +53,7 @@ Status ObjectFs::UploadLocked(const InodePtr& inode) {
   NodeInfo info = snap.info;
   info.size = of->size;
   WriteOptions w = WriteOptionsFor(info);
-  Result<std::string> etag = uploader_.Upload(key, of->staged->fd(), of->size, w);
+  Result<std::string> etag = UploadStagedLocked(inode, key, w);
   if (!etag.ok()) {
     PAILFS_LOG(kWarning) << "upload of \"" << snap.path << "\" failed: " << etag.status().ToString();
     return etag.status().Annotate("upload of \"" + snap.path + "\"");
@@ -155,11 +140,10 @@ Result<uint64_t> ObjectFs::OpenInode(const InodePtr& inode, int flags) {
   // atomic_o_trunc, already shows size 0).
   if (flags & O_TRUNC) {
     if (of->staged) {
-      PAILFS_RETURN_IF_ERROR(of->staged->Truncate(0));
+      PAILFS_RETURN_IF_ERROR(TruncateStagedLocked(inode, 0));
     } else {
       PAILFS_RETURN_IF_ERROR(EnsureStagedLocked(inode, true));
     }
-    of->size = 0;
     of->dirty = true;
     timespec now = NowSpec();
     inodes_.With(inode, [&](Inode& n) {
@@ -268,20 +252,7 @@ Result<std::string> ObjectFs::Read(Ino, uint64_t fh, uint64_t offset, size_t siz
   {
     std::lock_guard<std::mutex> lock(inode->mu);
     OpenFile* of = inode->open.get();
-    if (of && of->staged) {
-      if (offset >= of->size) return std::string();
-      size_t n = static_cast<size_t>(std::min<uint64_t>(size, of->size - offset));
-      std::string buf(n, '\0');
-      size_t done = 0;
-      while (done < n) {
-        PAILFS_ASSIGN_OR_RETURN(size_t got, of->staged->PRead(buf.data() + done, n - done,
-                                                              offset + done));
-        if (got == 0) break;
-        done += got;
-      }
-      buf.resize(done);
-      return buf;
-    }
+    if (of && of->staged) return ReadStagedLocked(inode, offset, size);
   }
   std::shared_ptr<ObjectReader> reader;
   {
@@ -305,9 +276,10 @@ Result<size_t> ObjectFs::Write(Ino, uint64_t fh, uint64_t offset, const char* da
   if (config_.read_only) return Status::FromErrno(EROFS, "read-only mount");
   const InodePtr& inode = handle->inode;
   std::lock_guard<std::mutex> lock(inode->mu);
-  PAILFS_RETURN_IF_ERROR(EnsureStagedLocked(inode, false));
+  const bool append = (handle->flags & O_APPEND) != 0;
+  PAILFS_RETURN_IF_ERROR(StageForWriteLocked(inode, append ? UINT64_MAX : offset));
   OpenFile* of = inode->open.get();
-  if (handle->flags & O_APPEND) offset = of->size;
+  if (append) offset = of->size;
   PAILFS_RETURN_IF_ERROR(of->staged->PWrite(data, size, offset));
   of->size = std::max<uint64_t>(of->size, offset + size);
   of->dirty = true;
@@ -389,8 +361,14 @@ Status ObjectFs::FlushAll() {
     if (inode->open->staged && !inode->open->kept) {
       inode->open->staged->Keep(FileKeyOf(snap.path));
       inode->open->kept = true;
+      const StagedBase& base = inode->open->base;
       PAILFS_LOG(kError) << "could not upload \"" << snap.path << "\"; data kept at "
-                         << inode->open->staged->path() << ": " << s.ToString();
+                         << inode->open->staged->path()
+                         << (base.len > 0 ? " (from byte " + std::to_string(base.len) +
+                                                " on; the bytes before are in \"" + base.key +
+                                                "\" version " + base.etag + ")"
+                                          : std::string())
+                         << ": " << s.ToString();
     }
     if (first.ok()) first = s;
   }

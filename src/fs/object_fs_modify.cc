@@ -100,7 +100,10 @@ Status ObjectFs::RenameFile(const std::string& from, const std::string& to, cons
     lock = std::unique_lock<std::mutex>(inode->mu);
     OpenFile* of = inode->open.get();
     // Open handles read a private copy from now on.
-    if (of && of->handles > 0) PAILFS_RETURN_IF_ERROR(EnsureStagedLocked(inode, false));
+    // (A staged copy is made wholly local: its remote part is at the old key.)
+    if (of && (of->handles > 0 || of->staged)) {
+      PAILFS_RETURN_IF_ERROR(EnsureStagedLocked(inode, false));
+    }
     moved = inodes_.Snap(inode).info;
   }
   OpenFile* of = inode ? inode->open.get() : nullptr;
@@ -137,7 +140,7 @@ Status ObjectFs::RenameDir(const std::string& from, const std::string& to) {
   // Files open below keep reading a private copy once their keys move.
   for (const InodePtr& inode : inodes_.Below(from)) {
     std::lock_guard<std::mutex> lock(inode->mu);
-    if (inode->open && inode->open->handles > 0) {
+    if (inode->open && (inode->open->handles > 0 || inode->open->staged)) {
       PAILFS_RETURN_IF_ERROR(EnsureStagedLocked(inode, false));
     }
   }

@@ -7,6 +7,9 @@
 // the content is the inode's NodeInfo (kept current by chmod & co. while
 // the file is dirty).
 //
+// A staged copy may keep a large object's unchanged prefix remote (see
+// StagedBase).
+//
 // A Handle is one open(2) / create(2): its flags and the object version
 // (ETag, size) its reads are pinned to when nothing is staged.
 //
@@ -27,9 +30,23 @@
 
 namespace pailfs::fs {
 
+// The part of a staged file that is not local: bytes [0, len) of the
+// staged data equal those of the stored version `etag` of `key`. Writes at
+// the end of a large object (appends, tail patches, truncation) stage only
+// what changes; the upload copies this prefix server-side (UploadPartCopy)
+// and reads of it go to the store. len is 0 or at least the smallest S3
+// part (5 MiB).
+struct StagedBase {
+  uint64_t len = 0;
+  std::string key;
+  std::string etag;
+  std::shared_ptr<ObjectReader> reader;  // reads of [0, len); created on demand
+};
+
 struct OpenFile {
   std::unique_ptr<StagedFile> staged;  // null until written or truncated
   uint64_t size = 0;                   // length of the staged data
+  StagedBase base;                     // the staged data's remote prefix
   bool dirty = false;                  // staged data not yet uploaded
   bool kept = false;                   // FlushAll gave up; left on disk
   int handles = 0;

@@ -12,7 +12,6 @@ namespace {
 
 constexpr uint64_t kMiB = 1ull << 20;
 constexpr uint64_t kMaxParts = 10000;
-constexpr uint64_t kMinS3Part = 5 * kMiB;
 
 struct PartOutcome {
   int number = 0;
@@ -22,7 +21,7 @@ struct PartOutcome {
 }  // namespace
 
 uint64_t PartSize(uint64_t size, uint64_t min_part) {
-  uint64_t part = std::max(min_part, kMinS3Part);
+  uint64_t part = std::max(min_part, kMinPartSize);
   const uint64_t needed = (size + kMaxParts - 1) / kMaxParts;
   part = std::max(part, needed);
   return (part + kMiB - 1) / kMiB * kMiB;
@@ -33,10 +32,47 @@ Result<std::string> Uploader::Upload(const std::string& key, int fd, uint64_t si
   if (size < options_.multipart_threshold) {
     return store_->Put(key, BodySource::FromFile(fd, 0, size), write);
   }
+  return UploadParts(key, fd, size, RemotePrefix{}, write);
+}
 
+Result<std::string> Uploader::UploadOver(const std::string& key, int fd, uint64_t size,
+                                         const RemotePrefix& prefix, const WriteOptions& write) {
+  if (prefix.length == 0) return Upload(key, fd, size, write);
+  if (prefix.length < kMinPartSize || prefix.length > size) {
+    return InvalidArgument("remote prefix of " + std::to_string(prefix.length) +
+                           " bytes cannot start an object of " + std::to_string(size));
+  }
+  return UploadParts(key, fd, size, prefix, write);
+}
+
+Result<std::string> Uploader::UploadParts(const std::string& key, int fd, uint64_t size,
+                                          const RemotePrefix& prefix, const WriteOptions& write) {
   PAILFS_ASSIGN_OR_RETURN(std::string upload_id, store_->CreateMultipartUpload(key, write));
   const uint64_t part_size = PartSize(size, options_.part_size);
   const int parallelism = std::max(1, options_.parallelism);
+
+  // The plan: the remote prefix in copied parts of part_size (the last one
+  // takes the remainder, so every copied part is at least 5 MiB), then the
+  // local bytes in uploaded parts of part_size.
+  struct PartJob {
+    int number;
+    bool copy;
+    uint64_t offset;
+    uint64_t length;
+  };
+  std::vector<PartJob> plan;
+  int number = 1;
+  if (prefix.length > 0) {
+    const uint64_t copies = std::max<uint64_t>(1, prefix.length / part_size);
+    for (uint64_t i = 0; i < copies; ++i) {
+      const uint64_t offset = i * part_size;
+      const uint64_t length = i + 1 == copies ? prefix.length - offset : part_size;
+      plan.push_back(PartJob{number++, true, offset, length});
+    }
+  }
+  for (uint64_t offset = prefix.length; offset < size; offset += part_size) {
+    plan.push_back(PartJob{number++, false, offset, std::min(part_size, size - offset)});
+  }
 
   std::vector<CompletedPart> parts;
   std::deque<std::future<PartOutcome>> in_flight;
@@ -51,14 +87,18 @@ Result<std::string> Uploader::Upload(const std::string& key, int fd, uint64_t si
     parts.push_back(CompletedPart{outcome.number, *outcome.etag});
   };
 
-  int number = 1;
-  for (uint64_t offset = 0; offset < size && failure.ok(); offset += part_size, ++number) {
-    const uint64_t length = std::min(part_size, size - offset);
-    in_flight.push_back(pool_->Async([this, &key, &upload_id, fd, offset, length, number] {
+  for (const PartJob& job : plan) {
+    if (!failure.ok()) break;
+    in_flight.push_back(pool_->Async([this, &key, &upload_id, &prefix, fd, job] {
       PartOutcome outcome;
-      outcome.number = number;
-      outcome.etag =
-          store_->UploadPart(key, upload_id, number, BodySource::FromFile(fd, offset, length));
+      outcome.number = job.number;
+      if (job.copy) {
+        outcome.etag = store_->UploadPartCopy(key, upload_id, job.number, prefix.key,
+                                              ByteRange{job.offset, job.length}, prefix.etag);
+      } else {
+        outcome.etag = store_->UploadPart(key, upload_id, job.number,
+                                          BodySource::FromFile(fd, job.offset, job.length));
+      }
       return outcome;
     }));
     if (static_cast<int>(in_flight.size()) >= parallelism) collect_oldest();

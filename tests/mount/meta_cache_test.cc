@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <regex>
 #include <string>
 #include <thread>
 
@@ -14,25 +13,8 @@
 namespace pailfs::testing {
 namespace {
 
-class MetaCacheTest : public MountTest {
+class MetaCacheTest : public ProxiedMountTest {
  protected:
-  void SetUp() override {
-    MountTest::SetUp();
-    auto proxy = FaultProxy::Start(moto()->endpoint());
-    ASSERT_TRUE(proxy.ok()) << proxy.status().ToString();
-    proxy_ = std::move(*proxy);
-  }
-
-  // Requests of S3 operation `op` seen by the proxy since the last reset.
-  int Count(const std::string& op) {
-    auto stats = proxy_->Stats();
-    EXPECT_TRUE(stats.ok()) << stats.status().ToString();
-    if (!stats.ok()) return -1;
-    std::smatch m;
-    std::regex re("\"" + op + "\":\\s*(\\d+)");
-    return std::regex_search(*stats, m, re) ? std::stoi(m[1]) : 0;
-  }
-
   // lstat of every entry of `dir` (as ls -l does); the number of entries
   // whose mode is `mode`.
   int StatAll(const std::string& dir, mode_t mode) {
@@ -48,9 +30,7 @@ class MetaCacheTest : public MountTest {
     return matching;
   }
 
-  std::string Options() { return "endpoint=" + proxy_->endpoint() + ",dir_ttl=2"; }
-
-  std::unique_ptr<FaultProxy> proxy_;
+  std::string Options() { return ProxyOptions() + ",dir_ttl=2"; }
 };
 
 WriteOptions Mode(mode_t mode) {

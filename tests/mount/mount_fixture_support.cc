@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <regex>
 
 #include "tests/mount/mount_support.h"
 
@@ -120,5 +121,32 @@ Result<std::vector<std::string>> MountTest::ListKeys(const std::string& prefix) 
   std::sort(keys.begin(), keys.end());
   return keys;
 }
+
+void ProxiedMountTest::SetUp() {
+  MountTest::SetUp();
+  auto proxy = FaultProxy::Start(moto()->endpoint());
+  ASSERT_TRUE(proxy.ok()) << proxy.status().ToString();
+  proxy_ = std::move(*proxy);
+}
+
+namespace {
+
+// The number after "`name`": in the proxy's stats JSON, or -1.
+long long StatNumber(FaultProxy* proxy, const std::string& name) {
+  auto stats = proxy->Stats();
+  EXPECT_TRUE(stats.ok()) << stats.status().ToString();
+  if (!stats.ok()) return -1;
+  std::smatch m;
+  std::regex re("\"" + name + "\":\\s*(\\d+)");
+  return std::regex_search(*stats, m, re) ? std::stoll(m[1]) : 0;
+}
+
+}  // namespace
+
+int ProxiedMountTest::Count(const std::string& op) {
+  return static_cast<int>(StatNumber(proxy_.get(), op));
+}
+
+long long ProxiedMountTest::BytesIn() { return StatNumber(proxy_.get(), "bytes_in"); }
 
 }  // namespace pailfs::testing

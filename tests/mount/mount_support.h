@@ -167,4 +167,20 @@ class MountTest : public ::testing::Test {
   std::chrono::seconds max_lifetime_{150};  // watchdog of each Mount()
 };
 
+// MountTest whose mounts go through a FaultProxy (request counts by S3
+// operation, bytes moved); mount with ProxyOptions().
+class ProxiedMountTest : public MountTest {
+ protected:
+  void SetUp() override;
+  // -o options that send pailfs through the proxy.
+  std::string ProxyOptions() const { return "endpoint=" + proxy_->endpoint(); }
+  // Requests of S3 operation `op` (e.g. "HeadObject") since the last
+  // reset; -1 (and a test failure) when the stats cannot be read.
+  int Count(const std::string& op);
+  // Request body bytes received by the proxy since the last reset.
+  long long BytesIn();
+
+  std::unique_ptr<FaultProxy> proxy_;
+};
+
 }  // namespace pailfs::testing
