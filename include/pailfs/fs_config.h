@@ -50,6 +50,9 @@ struct FsConfig {
   uint64_t multipart_threshold = 16ull << 20;  // single PUT below this
   uint64_t part_size = 8ull << 20;             // grows to fit 10,000 parts
   int upload_parallelism = 8;                  // parts in flight per file
+  // A file written past multipart_threshold (and two parts) uploads its
+  // parts while it is still being written; close() sends only the tail.
+  bool stream_uploads = true;
 
   // Reads.
   uint64_t read_chunk = 1ull << 20;             // smallest GET

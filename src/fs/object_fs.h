@@ -187,9 +187,17 @@ class ObjectFs final : public Filesystem {
   // Requires inode->mu and staged data: bytes of the staged file.
   Result<std::string> ReadStagedLocked(const InodePtr& inode, uint64_t offset, size_t size);
   // Requires inode->mu and staged data: uploads it to `key` (ESTALE when
-  // the remote prefix changed elsewhere).
+  // the remote prefix changed elsewhere); finishes a streaming upload, in
+  // which case `write` becomes what the object was created with.
   Result<std::string> UploadStagedLocked(const InodePtr& inode, const std::string& key,
-                                         const WriteOptions& write);
+                                         WriteOptions* write);
+
+  // Requires inode->mu and staged data: starts or feeds the streaming
+  // upload of a file being written (see StreamingUpload).
+  void FeedStreamLocked(const InodePtr& inode);
+  // Requires inode->mu: abandons the streaming upload, if any (its bytes
+  // are about to change, or its key or metadata did).
+  void DropStreamLocked(const InodePtr& inode);
 
   // --- object_fs_files.cc (continued) ---
   // Requires inode->mu: uploads staged data if dirty.

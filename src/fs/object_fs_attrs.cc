@@ -63,6 +63,8 @@ Status ObjectFs::ChangeMeta(const InodePtr& inode,
     return Status::FromErrno(ENOSPC, "object metadata would exceed 2 KB");
   }
   bool pending = inode->open && inode->open->dirty;
+  // A streaming upload was created with the old metadata: start over.
+  if (pending) DropStreamLocked(inode);
   bool memory_only = snap.detached || (inode->ino == kRootIno && config_.prefix.empty()) ||
                      (info.kind != Kind::kDir && info.etag.empty());
   if (!pending && !memory_only) {

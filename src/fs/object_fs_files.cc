@@ -53,7 +53,7 @@ Status ObjectFs::UploadLocked(const InodePtr& inode) {
   NodeInfo info = snap.info;
   info.size = of->size;
   WriteOptions w = WriteOptionsFor(info);
-  Result<std::string> etag = UploadStagedLocked(inode, key, w);
+  Result<std::string> etag = UploadStagedLocked(inode, key, &w);
   if (!etag.ok()) {
     PAILFS_LOG(kWarning) << "upload of \"" << snap.path << "\" failed: " << etag.status().ToString();
     return etag.status().Annotate("upload of \"" + snap.path + "\"");
@@ -64,12 +64,16 @@ Status ObjectFs::UploadLocked(const InodePtr& inode) {
   info.content_type = w.content_type;
   info.user_metadata = w.user_metadata;
   info.meta_known = true;
+  // A streamed object carries no times: they are its Last-Modified.
+  const bool timeless = w.user_metadata.count("mtime") == 0;
+  if (timeless) info.meta.mtime = info.meta.ctime = info.meta.atime = std::nullopt;
   inodes_.With(inode, [&](Inode& n) {
     n.info.etag = info.etag;
     n.info.size = info.size;
     n.info.last_modified = info.last_modified;
     n.info.content_type = info.content_type;
     n.info.user_metadata = info.user_metadata;
+    if (timeless) n.info.meta.mtime = n.info.meta.ctime = n.info.meta.atime = std::nullopt;
     n.info.meta_known = true;
     n.validated = Mono();
   });
@@ -280,9 +284,11 @@ Result<size_t> ObjectFs::Write(Ino, uint64_t fh, uint64_t offset, const char* da
   PAILFS_RETURN_IF_ERROR(StageForWriteLocked(inode, append ? UINT64_MAX : offset));
   OpenFile* of = inode->open.get();
   if (append) offset = of->size;
+  if (of->stream && offset < of->stream->sent()) DropStreamLocked(inode);
   PAILFS_RETURN_IF_ERROR(of->staged->PWrite(data, size, offset));
   of->size = std::max<uint64_t>(of->size, offset + size);
   of->dirty = true;
+  FeedStreamLocked(inode);
   timespec now = NowSpec();
   uint64_t new_size = of->size;
   inodes_.With(inode, [&](Inode& n) {

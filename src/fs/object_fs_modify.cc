@@ -33,6 +33,7 @@ Status ObjectFs::Unlink(const Caller&, Ino parent, const std::string& name) {
     }
     PAILFS_RETURN_IF_ERROR(store_->Delete(key));
     if (inode->open) inode->open->dirty = false;
+    DropStreamLocked(inode);
     inodes_.Detach(inode);
     MaybeDropStagedLocked(inode);
   } else {
@@ -51,6 +52,7 @@ Status ObjectFs::DetachForRemoval(const std::string& path) {
     PAILFS_RETURN_IF_ERROR(EnsureStagedLocked(inode, false));
   }
   if (inode->open) inode->open->dirty = false;
+  DropStreamLocked(inode);
   inodes_.Detach(inode);
   MaybeDropStagedLocked(inode);
   return Status::Ok();
@@ -110,6 +112,7 @@ Status ObjectFs::RenameFile(const std::string& from, const std::string& to, cons
   if (of && (of->dirty || moved.etag.empty())) {
     // The pending upload goes to the new key. Its POSIX metadata is read
     // first, while the old object still exists to be asked.
+    DropStreamLocked(inode);  // its parts were bound for the old key
     PAILFS_RETURN_IF_ERROR(EnsureMetaKnownLocked(inode));
     if (!moved.etag.empty()) PAILFS_RETURN_IF_ERROR(store_->Delete(from_key));
     inodes_.Rename(from, to);
@@ -140,6 +143,7 @@ Status ObjectFs::RenameDir(const std::string& from, const std::string& to) {
   // Files open below keep reading a private copy once their keys move.
   for (const InodePtr& inode : inodes_.Below(from)) {
     std::lock_guard<std::mutex> lock(inode->mu);
+    DropStreamLocked(inode);  // keys move: parts bound for the old key are void
     if (inode->open && (inode->open->handles > 0 || inode->open->staged)) {
       PAILFS_RETURN_IF_ERROR(EnsureStagedLocked(inode, false));
     }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "pailfs/log.h"
 #include "src/fs/object_fs.h"
 #include "src/fs/object_reader.h"
 #include "src/fs/uploader.h"
@@ -80,6 +81,7 @@ Status ObjectFs::LowerBaseLocked(const InodePtr& inode, uint64_t from) {
 
 Status ObjectFs::TruncateStagedLocked(const InodePtr& inode, uint64_t size) {
   OpenFile* of = inode->open.get();
+  if (of->stream && size < of->stream->sent()) DropStreamLocked(inode);
   StagedBase& base = of->base;
   if (size < base.len) {
     // What is cut off need not be fetched; a prefix too short to copy is.
@@ -127,12 +129,53 @@ Result<std::string> ObjectFs::ReadStagedLocked(const InodePtr& inode, uint64_t o
   return buf;
 }
 
-Result<std::string> ObjectFs::UploadStagedLocked(const InodePtr& inode, const std::string& key,
-                                                 const WriteOptions& write) {
+void ObjectFs::FeedStreamLocked(const InodePtr& inode) {
   OpenFile* of = inode->open.get();
-  if (of->base.len == 0) return uploader_.Upload(key, of->staged->fd(), of->size, write);
+  if (!config_.stream_uploads || of->no_stream || of->base.len > 0) return;
+  if (!of->stream) {
+    if (of->size < std::max(config_.multipart_threshold, 2 * config_.part_size)) return;
+    auto snap = inodes_.Snap(inode);
+    if (snap.detached) return;
+    // No times in the metadata: they would be those of now, not of the last
+    // write; readers take Last-Modified (the completion) instead.
+    WriteOptions w = WriteOptionsFor(snap.info);
+    for (const char* name : {"mtime", "ctime", "atime"}) w.user_metadata.erase(name);
+    auto stream = StreamingUpload::Start(store_, io_pool_.get(), FileKeyOf(snap.path), w,
+                                         config_.part_size, config_.upload_parallelism);
+    if (!stream.ok()) {
+      PAILFS_LOG(kDebug) << "no streaming upload for \"" << snap.path
+                         << "\": " << stream.status().ToString();
+      of->no_stream = true;
+      return;
+    }
+    of->stream = std::move(*stream);
+    of->stream_write = std::move(w);
+  }
+  of->stream->Feed(of->staged->fd(), of->size);
+}
+
+void ObjectFs::DropStreamLocked(const InodePtr& inode) {
+  OpenFile* of = inode->open.get();
+  if (!of || !of->stream) return;
+  of->stream->Abort();
+  of->stream.reset();
+}
+
+Result<std::string> ObjectFs::UploadStagedLocked(const InodePtr& inode, const std::string& key,
+                                                 WriteOptions* write) {
+  OpenFile* of = inode->open.get();
+  if (of->stream) {
+    auto etag = of->stream->Finish(of->staged->fd(), of->size);
+    of->stream.reset();
+    if (etag.ok()) {
+      *write = of->stream_write;
+      return etag;
+    }
+    PAILFS_LOG(kWarning) << etag.status().ToString() << "; uploading the whole file instead";
+  }
+  if (of->base.len == 0) return uploader_.Upload(key, of->staged->fd(), of->size, *write);
   Uploader::RemotePrefix prefix{of->base.key, of->base.etag, of->base.len};
-  auto etag = uploader_.UploadOver(key, of->staged->fd(), of->size, prefix, write);
+  auto etag = uploader_.UploadOver(key, of->staged->fd(), of->size, prefix, *write);
   if (!etag.ok() && (etag.status().code() == Code::kPreconditionFailed ||
                      etag.status().code() == Code::kNotFound)) {
     return Status::FromErrno(ESTALE, "the first " + std::to_string(of->base.len) +

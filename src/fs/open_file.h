@@ -27,6 +27,7 @@
 #include "src/fs/inode_table.h"
 #include "src/fs/object_reader.h"
 #include "src/fs/staging.h"
+#include "src/fs/streaming_upload.h"
 
 namespace pailfs::fs {
 
@@ -47,6 +48,11 @@ struct OpenFile {
   std::unique_ptr<StagedFile> staged;  // null until written or truncated
   uint64_t size = 0;                   // length of the staged data
   StagedBase base;                     // the staged data's remote prefix
+  // Parts already sent while the file is written (see StreamingUpload);
+  // bytes below stream->sent() must not change while it lives.
+  std::unique_ptr<StreamingUpload> stream;
+  WriteOptions stream_write;  // what the stream's object will carry
+  bool no_stream = false;     // starting one failed: upload at close
   bool dirty = false;                  // staged data not yet uploaded
   bool kept = false;                   // FlushAll gave up; left on disk
   int handles = 0;

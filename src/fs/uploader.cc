@@ -12,6 +12,8 @@ namespace {
 
 constexpr uint64_t kMiB = 1ull << 20;
 constexpr uint64_t kMaxParts = 10000;
+constexpr uint64_t kMinCopyPart = 64 * kMiB;
+constexpr uint64_t kMaxCopyPart = 5ull << 30;  // S3's largest part
 
 struct PartOutcome {
   int number = 0;
@@ -51,9 +53,10 @@ Result<std::string> Uploader::UploadParts(const std::string& key, int fd, uint64
   const uint64_t part_size = PartSize(size, options_.part_size);
   const int parallelism = std::max(1, options_.parallelism);
 
-  // The plan: the remote prefix in copied parts of part_size (the last one
-  // takes the remainder, so every copied part is at least 5 MiB), then the
-  // local bytes in uploaded parts of part_size.
+  // The plan: the remote prefix in copied parts (a copy moves no bytes
+  // through us, so parts are large: the prefix split `parallelism` ways, at
+  // least 64 MiB and at most S3's 5 GiB; the last copied part takes the
+  // remainder), then the local bytes in uploaded parts of part_size.
   struct PartJob {
     int number;
     bool copy;
@@ -63,10 +66,13 @@ Result<std::string> Uploader::UploadParts(const std::string& key, int fd, uint64
   std::vector<PartJob> plan;
   int number = 1;
   if (prefix.length > 0) {
-    const uint64_t copies = std::max<uint64_t>(1, prefix.length / part_size);
+    const uint64_t ways = static_cast<uint64_t>(parallelism);
+    const uint64_t copy_part = std::clamp<uint64_t>((prefix.length + ways - 1) / ways,
+                                                    kMinCopyPart, kMaxCopyPart / 2);
+    const uint64_t copies = std::max<uint64_t>(1, prefix.length / copy_part);
     for (uint64_t i = 0; i < copies; ++i) {
-      const uint64_t offset = i * part_size;
-      const uint64_t length = i + 1 == copies ? prefix.length - offset : part_size;
+      const uint64_t offset = i * copy_part;
+      const uint64_t length = i + 1 == copies ? prefix.length - offset : copy_part;
       plan.push_back(PartJob{number++, true, offset, length});
     }
   }

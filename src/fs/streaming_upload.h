@@ -1,0 +1,80 @@
+// StreamingUpload: a multipart upload fed while its file is still being
+// written, so that close() waits only for the tail.
+//
+// Feed() starts part uploads (pread ranges of the staging file, never held
+// in memory) for whole parts the file already holds beyond what was sent,
+// always leaving at least one byte for Finish(); at most `parallelism`
+// parts are in flight (Feed waits for the oldest beyond that). Part sizes
+// start at `part_size` and double every 1,000 parts (capped at 5 GiB), so
+// 10,000 parts reach past 5 TiB without knowing the final size.
+//
+// The caller guarantees that bytes below sent() never change while the
+// upload lives (it calls Abort() first otherwise). Finish() sends the rest,
+// waits and completes; any failure aborts the upload and is returned (the
+// caller then uploads the file the ordinary way). The destructor aborts an
+// upload that was neither finished nor aborted.
+//
+// Thread-safety: not thread-safe; the owner (an OpenFile, under its inode's
+// lock) serializes every call. Part uploads run on `pool`, whose tasks must
+// not call into this class.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <future>
+#include <string>
+#include <vector>
+
+#include "pailfs/object_store.h"
+#include "pailfs/status.h"
+#include "src/common/thread_pool.h"
+
+namespace pailfs::fs {
+
+class StreamingUpload {
+ public:
+  // Creates the multipart upload (one request).
+  static Result<std::unique_ptr<StreamingUpload>> Start(ObjectStore* store, ThreadPool* pool,
+                                                        const std::string& key,
+                                                        const WriteOptions& write,
+                                                        uint64_t part_size, int parallelism);
+  ~StreamingUpload();
+  StreamingUpload(const StreamingUpload&) = delete;
+  StreamingUpload& operator=(const StreamingUpload&) = delete;
+
+  // Sends whole parts of [sent(), size) from `fd`, keeping one byte back.
+  void Feed(int fd, uint64_t size);
+  // Bytes handed to part uploads so far (they must not change any more).
+  uint64_t sent() const { return sent_; }
+  // Sends [sent(), size), waits for every part and completes the upload.
+  Result<std::string> Finish(int fd, uint64_t size);
+  // Waits for parts in flight and aborts the upload (failures are logged).
+  void Abort();
+
+ private:
+  StreamingUpload(ObjectStore* store, ThreadPool* pool, std::string key, std::string upload_id,
+                  WriteOptions write, uint64_t part_size, int parallelism);
+  uint64_t NextPartSize() const;
+  void Send(int fd, uint64_t length);
+  void CollectOldest();
+
+  struct Part {
+    int number;
+    std::future<Result<std::string>> etag;
+  };
+  ObjectStore* store_;
+  ThreadPool* pool_;
+  const std::string key_;
+  const std::string upload_id_;
+  const WriteOptions write_;
+  const uint64_t part_size_;
+  const int parallelism_;
+  uint64_t sent_ = 0;
+  int next_number_ = 1;
+  std::deque<Part> in_flight_;
+  std::vector<CompletedPart> done_;
+  Status failure_;
+  bool closed_ = false;  // finished or aborted
+};
+
+}  // namespace pailfs::fs
