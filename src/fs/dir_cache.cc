@@ -163,6 +163,16 @@ void DirCache::Upsert(const std::string& dir, const std::string& name, const Lis
   if (persist_ != nullptr) persist_->ForgetListing(dir);
 }
 
+void DirCache::SetMarker(const std::string& dir, const ObjectInfo& marker) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++generations_[dir];
+    auto it = listings_.find(dir);
+    if (it != listings_.end()) it->second.marker = marker;
+  }
+  if (persist_ != nullptr) persist_->ForgetListing(dir);
+}
+
 void DirCache::Remove(const std::string& dir, const std::string& name) {
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -96,6 +96,9 @@ class DirCache {
   // In-place updates; no-ops when `dir` has no cached listing.
   void Upsert(const std::string& dir, const std::string& name, const ListedEntry& entry);
   void Remove(const std::string& dir, const std::string& name);
+  // The folder `dir`'s own marker was written (or replaced): a cached
+  // listing of `dir` shows it, a stored one is forgotten.
+  void SetMarker(const std::string& dir, const ObjectInfo& marker);
   // Drops the listings of `path` and every folder below it.
   void InvalidateTree(const std::string& path);
   // Called when a lookup in `dir` found no fresh listing. True when listing

@@ -160,6 +160,9 @@ class ObjectFs final : public Filesystem {
   Result<std::optional<NodeInfo>> ResolveUncached(const std::string& path, bool need_meta);
   // Lists `dir` (all pages) into the DirCache.
   Result<Listing> ListDir(const std::string& dir);
+  // At most `max_pages` pages (0: all); a listing cut short is returned
+  // but not cached, and `complete` (may be null) says which it was.
+  Result<Listing> ListDirUpTo(const std::string& dir, int max_pages, bool* complete);
   // ListDir shared by concurrent callers: one listing of `dir` in flight.
   std::shared_future<Result<Listing>> ListDirShared(const std::string& dir);
   // True when `dir` has any key below it other than its own marker.
@@ -220,7 +223,9 @@ class ObjectFs final : public Filesystem {
   // Detaches the inode at `path` (if any) keeping open handles working.
   Status DetachForRemoval(const std::string& path);
   // Reads the mode, owner and times of a folder from its marker `path/`
-  // (one HEAD); an implicit folder keeps the defaults.
+  // (found by the first page of the folder's listing, then one HEAD unless
+  // the metadata of that version is known); an implicit folder keeps the
+  // defaults.
   void ReadFolderMarker(const std::string& path, NodeInfo* info);
   // Starts HEADs, in parallel and without waiting, for the files of the
   // fresh listing of `dir` from `name` on: a window that doubles (1, 2, 4,

@@ -74,6 +74,11 @@ Status ObjectFs::ChangeMeta(const InodePtr& inode,
       info.etag = etag;
       info.dir_marker = true;
       info.content_type = w.content_type;
+      ObjectInfo marker;
+      marker.key = key;
+      marker.etag = etag;
+      marker.last_modified = clock_->Now();
+      dirs_.SetMarker(snap.path, marker);
     } else {
       std::string key = FileKeyOf(snap.path);
       CopyOptions co;

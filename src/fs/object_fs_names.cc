@@ -24,8 +24,11 @@ Result<InodePtr> ObjectFs::DirInode(Ino ino, std::string* path) const {
   return inode;
 }
 
-Result<Listing> ObjectFs::ListDir(const std::string& dir) {
+Result<Listing> ObjectFs::ListDir(const std::string& dir) { return ListDirUpTo(dir, 0, nullptr); }
+
+Result<Listing> ObjectFs::ListDirUpTo(const std::string& dir, int max_pages, bool* complete) {
   SteadyTime start = Mono();
+  int pages = 0;
   uint64_t generation = dirs_.Generation(dir);
   std::string dkey = DirKeyOf(dir);
   ListingBuilder builder(dkey);
@@ -41,8 +44,13 @@ Result<Listing> ObjectFs::ListDir(const std::string& dir) {
     raw.prefixes.insert(raw.prefixes.end(), page.common_prefixes.begin(),
                         page.common_prefixes.end());
     if (!page.truncated || page.next_continuation_token.empty()) break;
+    if (max_pages > 0 && ++pages >= max_pages) {
+      if (complete) *complete = false;
+      return builder.Finish(start);  // a partial listing: not cached
+    }
     options.continuation_token = page.next_continuation_token;
   }
+  if (complete) *complete = true;
   Listing listing = builder.Finish(start);
   // Files created here but not uploaded yet are part of the folder.
   for (const auto& [path, info] : inodes_.LocalChildren(dir)) {
@@ -166,7 +174,19 @@ void ObjectFs::PrefetchAround(const std::string& dir, const std::string& name) {
 }
 
 void ObjectFs::ReadFolderMarker(const std::string& path, NodeInfo* info) {
-  ApplyFolderMarker(path, fetcher_.Head(DirKeyOf(path)), info);
+  // The marker "path/" is the first key of the folder's own listing, so its
+  // first page answers whether there is one; a folder of one page is then
+  // listed whole, and the readdir that usually follows (ls, find, du) costs
+  // nothing: one LIST instead of a HEAD and a LIST.
+  std::optional<Listing> fresh = dirs_.GetFresh(path, Mono());
+  Result<Listing> listed = fresh ? Result<Listing>(std::move(*fresh)) : ListDirUpTo(path, 1, nullptr);
+  if (!listed.ok()) {
+    ApplyFolderMarker(path, listed.status(), info);
+  } else if (!listed->marker) {
+    ApplyFolderMarker(path, NotFound("no marker"), info);
+  } else {
+    ApplyFolderMarker(path, fetcher_.Await(*listed->marker), info);
+  }
 }
 
 void ObjectFs::ApplyFolderMarker(const std::string& path, const Result<ObjectInfo>& marker,

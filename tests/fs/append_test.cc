@@ -16,16 +16,6 @@ namespace {
 using std::chrono::seconds;
 constexpr uint64_t kMiB = 1ull << 20;
 
-std::string Data(size_t n, int seed) {
-  std::string s(n, '\0');
-  uint32_t x = static_cast<uint32_t>(seed) * 2654435761u + 1;
-  for (auto& c : s) {
-    x = x * 1664525u + 1013904223u;
-    c = static_cast<char>(x >> 24);
-  }
-  return s;
-}
-
 class AppendTest : public FsTest {
  protected:
   void SetUp() override {
@@ -33,7 +23,7 @@ class AppendTest : public FsTest {
     config.multipart_threshold = 8 * kMiB;
     config.part_size = 5 * kMiB;
     Mount(config);
-    base_ = Data(24 * kMiB, 1);
+    base_ = PatternBytes(24 * kMiB, 1);
     memory_.PutDirect("big", base_);
     clock_.Advance(seconds(5));
     ino_ = InoOf("big");
@@ -59,7 +49,7 @@ class AppendTest : public FsTest {
 };
 
 TEST_F(AppendTest, AppendCopiesThePrefixServerSide) {
-  const std::string tail = Data(kMiB + 17, 2);
+  const std::string tail = PatternBytes(kMiB + 17, 2);
   uint64_t fh = OpenOk(O_WRONLY | O_APPEND);
   WriteAt(fh, 0, tail);  // O_APPEND: lands at the end
   Close(fh);
@@ -71,7 +61,7 @@ TEST_F(AppendTest, AppendCopiesThePrefixServerSide) {
 }
 
 TEST_F(AppendTest, WriteAtTheEndWithoutOAppendToo) {
-  const std::string tail = Data(3000, 3);
+  const std::string tail = PatternBytes(3000, 3);
   uint64_t fh = OpenOk(O_RDWR);
   WriteAt(fh, base_.size(), tail);
   // The handle reads the remote prefix and the local tail as one file.
@@ -84,7 +74,7 @@ TEST_F(AppendTest, WriteAtTheEndWithoutOAppendToo) {
 }
 
 TEST_F(AppendTest, PatchNearTheEndFetchesOnlyFromThePatchOn) {
-  const std::string patch = Data(4096, 4);
+  const std::string patch = PatternBytes(4096, 4);
   const uint64_t at = 20 * kMiB + 123;
   uint64_t fh = OpenOk(O_RDWR);
   WriteAt(fh, at, patch);
@@ -127,7 +117,7 @@ TEST_F(AppendTest, TruncateBelowFiveMiBFetchesWhatStays) {
 }
 
 TEST_F(AppendTest, RenameOfAnOpenAppendedFileKeepsEveryByte) {
-  const std::string tail = Data(5000, 5);
+  const std::string tail = PatternBytes(5000, 5);
   uint64_t fh = OpenOk(O_WRONLY | O_APPEND);
   WriteAt(fh, 0, tail);
   ASSERT_TRUE(fs_->Rename(caller_, kRootIno, "big", kRootIno, "moved", 0).ok());
@@ -137,7 +127,7 @@ TEST_F(AppendTest, RenameOfAnOpenAppendedFileKeepsEveryByte) {
 }
 
 TEST_F(AppendTest, UnlinkedOpenFileStillReadsItsPrefix) {
-  const std::string tail = Data(100, 6);
+  const std::string tail = PatternBytes(100, 6);
   uint64_t fh = OpenOk(O_RDWR | O_APPEND);
   WriteAt(fh, 0, tail);
   ASSERT_TRUE(fs_->Unlink(caller_, kRootIno, "big").ok());
@@ -150,7 +140,7 @@ TEST_F(AppendTest, UnlinkedOpenFileStillReadsItsPrefix) {
 
 TEST_F(AppendTest, ChmodWhileOpenThenAppendAgain) {
   uint64_t fh = OpenOk(O_WRONLY | O_APPEND);
-  const std::string a = Data(1000, 7), b = Data(2000, 8);
+  const std::string a = PatternBytes(1000, 7), b = PatternBytes(2000, 8);
   WriteAt(fh, 0, a);
   ASSERT_TRUE(fs_->Flush(ino_, fh).ok());
   SetAttrRequest in;
@@ -165,7 +155,7 @@ TEST_F(AppendTest, ChmodWhileOpenThenAppendAgain) {
 TEST_F(AppendTest, ObjectReplacedElsewhereWhileOpenIsEstaleNotAMix) {
   uint64_t fh = OpenOk(O_WRONLY | O_APPEND);
   WriteAt(fh, 0, "tail");
-  const std::string other = Data(10 * kMiB, 9);
+  const std::string other = PatternBytes(10 * kMiB, 9);
   memory_.PutDirect("big", other);  // another client replaces it
   Status s = fs_->Flush(ino_, fh);
   EXPECT_EQ(Err(s), ESTALE) << s.ToString();

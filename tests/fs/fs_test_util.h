@@ -91,6 +91,9 @@ class GateHeadStore final : public ObjectStore {
   bool put_waiting_ = false;  // guarded by mu_
 };
 
+// `n` pseudo-random bytes, the same for the same seed.
+std::string PatternBytes(size_t n, uint32_t seed);
+
 class FsTest : public ::testing::Test {
  protected:
   FsTest();

@@ -40,8 +40,24 @@ TEST_F(PersistTest, MetadataIsNotAskedAgainAfterARemount) {
     EXPECT_EQ(e.attr.st_mode, S_IFREG | 0700) << name;
     EXPECT_EQ(e.attr.st_uid, 7u);
   }
-  EXPECT_EQ(memory_.counts().head, 1u);  // the marker of "d" (a folder without one)
+  EXPECT_EQ(memory_.counts().head, 1u);  // a file named "d" (no listing of the root yet)
   EXPECT_GE(memory_.counts().list, 1u);
+}
+
+TEST_F(PersistTest, AMarkerWrittenByChmodShowsAfterARemount) {
+  memory_.PutDirect("implicit/x", "x");
+  Mount(DefaultConfig());
+  ListNames(kRootIno);
+  Ino dir = Look(kRootIno, "implicit").ino;  // lists "implicit": no marker
+  ASSERT_NE(dir, 0u);
+  ListNames(dir);
+  SetAttrRequest r;
+  r.mode = 0750;
+  ASSERT_TRUE(fs_->SetAttr(caller_, dir, r).ok());  // writes the marker
+  ASSERT_TRUE(memory_.HeadDirect("implicit/").has_value());
+  Mount(DefaultConfig());  // well within dir_ttl
+  ListNames(kRootIno);
+  EXPECT_EQ(Look(kRootIno, "implicit").attr.st_mode, S_IFDIR | 0750u);
 }
 
 TEST_F(PersistTest, AChangedObjectIsAskedAgain) {

@@ -11,19 +11,13 @@
 
 #include "src/common/thread_pool.h"
 #include "tests/fakes/memory_store.h"
+#include "tests/fs/fs_test_util.h"
 
 namespace pailfs::testing {
 namespace {
 
 using fs::ObjectReader;
 using fs::ReaderOptions;
-
-std::string Pattern(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::string s(n, '\0');
-  for (auto& c : s) c = static_cast<char>(rng());
-  return s;
-}
 
 class ReaderTest : public ::testing::Test {
  protected:
@@ -33,7 +27,7 @@ class ReaderTest : public ::testing::Test {
 
 TEST_F(ReaderTest, SequentialReadUsesFewLargeGets) {
   const size_t size = 64ull << 20;
-  const std::string data = Pattern(size, 1);
+  const std::string data = PatternBytes(size, 1);
   const std::string etag = store_.PutDirect("big", data);
   store_.ResetCounts();
   ReaderOptions options;  // chunk 1 MiB, window up to 32 MiB, 8 in parallel
@@ -54,7 +48,7 @@ TEST_F(ReaderTest, SequentialReadUsesFewLargeGets) {
 
 TEST_F(ReaderTest, RandomReadsFetchAboutWhatTheyAskFor) {
   const size_t size = 32ull << 20;
-  const std::string data = Pattern(size, 2);
+  const std::string data = PatternBytes(size, 2);
   const std::string etag = store_.PutDirect("obj", data);
   store_.ResetCounts();
   ObjectReader reader(&store_, &pool_, "obj", etag, size, ReaderOptions{});
@@ -73,17 +67,17 @@ TEST_F(ReaderTest, RandomReadsFetchAboutWhatTheyAskFor) {
 }
 
 TEST_F(ReaderTest, ReadsArePinnedToTheVersionSeenAtOpen) {
-  const std::string etag = store_.PutDirect("obj", Pattern(3 << 20, 4));
+  const std::string etag = store_.PutDirect("obj", PatternBytes(3 << 20, 4));
   ObjectReader reader(&store_, &pool_, "obj", etag, 3 << 20, ReaderOptions{});
   ASSERT_TRUE(reader.Read(0, 4096).ok());
-  store_.PutDirect("obj", Pattern(3 << 20, 5));  // changed elsewhere
+  store_.PutDirect("obj", PatternBytes(3 << 20, 5));  // changed elsewhere
   auto later = reader.Read(2 << 20, 4096);         // not fetched yet
   ASSERT_FALSE(later.ok());
   EXPECT_EQ(later.status().code(), Code::kPreconditionFailed) << later.status().ToString();
 }
 
 TEST_F(ReaderTest, ReadPastTheEndIsShortOrEmpty) {
-  const std::string data = Pattern(100000, 6);
+  const std::string data = PatternBytes(100000, 6);
   const std::string etag = store_.PutDirect("small", data);
   ObjectReader reader(&store_, &pool_, "small", etag, data.size(), ReaderOptions{});
   auto tail = reader.Read(99000, 4096);

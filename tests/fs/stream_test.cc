@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <string>
+#include <thread>
 
 #include "tests/fs/fs_test_util.h"
 
@@ -16,16 +17,6 @@ namespace {
 
 using std::chrono::seconds;
 constexpr uint64_t kMiB = 1ull << 20;
-
-std::string Data(size_t n, int seed) {
-  std::string s(n, '\0');
-  uint32_t x = static_cast<uint32_t>(seed) * 2654435761u + 7;
-  for (auto& c : s) {
-    x = x * 1664525u + 1013904223u;
-    c = static_cast<char>(x >> 24);
-  }
-  return s;
-}
 
 class StreamTest : public FsTest {
  protected:
@@ -55,8 +46,12 @@ class StreamTest : public FsTest {
 };
 
 TEST_F(StreamTest, PartsGoUpWhileTheFileIsWritten) {
-  const std::string data = Data(23 * kMiB + 5, 1);
+  const std::string data = PatternBytes(23 * kMiB + 5, 1);
   auto c = CreateAndWrite("big", data);
+  // Parts go up in the background: wait (bounded) for the four whole ones.
+  for (int i = 0; i < 500 && memory_.counts().upload_part < 4; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   EXPECT_EQ(memory_.counts().upload_part, 4u) << "four whole parts before close";
   EXPECT_FALSE(memory_.GetDirect("big").has_value()) << "nothing visible before close";
   clock_.Advance(seconds(30));
@@ -76,7 +71,7 @@ TEST_F(StreamTest, PartsGoUpWhileTheFileIsWritten) {
 }
 
 TEST_F(StreamTest, FilesUnderTwoPartsAreSentAtClose) {
-  const std::string data = Data(7 * kMiB, 2);
+  const std::string data = PatternBytes(7 * kMiB, 2);
   auto c = CreateAndWrite("mid", data);
   EXPECT_EQ(memory_.counts().create_mpu, 0u) << "no stream under two parts";
   Close(c);
@@ -85,7 +80,7 @@ TEST_F(StreamTest, FilesUnderTwoPartsAreSentAtClose) {
 }
 
 TEST_F(StreamTest, RewritingSentBytesFallsBackToAWholeUpload) {
-  std::string data = Data(16 * kMiB, 3);
+  std::string data = PatternBytes(16 * kMiB, 3);
   auto c = CreateAndWrite("f", data);
   ASSERT_GE(memory_.counts().upload_part, 1u);
   ASSERT_TRUE(fs_->Write(c.entry.ino, c.fh, 10, "patched", 7).ok());
@@ -97,7 +92,7 @@ TEST_F(StreamTest, RewritingSentBytesFallsBackToAWholeUpload) {
 }
 
 TEST_F(StreamTest, TruncateBelowSentBytesFallsBack) {
-  const std::string data = Data(16 * kMiB, 4);
+  const std::string data = PatternBytes(16 * kMiB, 4);
   auto c = CreateAndWrite("t", data);
   SetAttrRequest r;
   r.size = 2 * kMiB;
@@ -109,7 +104,7 @@ TEST_F(StreamTest, TruncateBelowSentBytesFallsBack) {
 }
 
 TEST_F(StreamTest, ChmodWhileStreamingKeepsTheNewMode) {
-  const std::string data = Data(16 * kMiB, 5);
+  const std::string data = PatternBytes(16 * kMiB, 5);
   auto c = CreateAndWrite("m", data);
   SetAttrRequest r;
   r.mode = 0600;
@@ -124,7 +119,7 @@ TEST_F(StreamTest, ChmodWhileStreamingKeepsTheNewMode) {
 }
 
 TEST_F(StreamTest, RenameWhileStreamingWritesOnlyTheNewName) {
-  const std::string data = Data(16 * kMiB, 6);
+  const std::string data = PatternBytes(16 * kMiB, 6);
   auto c = CreateAndWrite("old", data);
   ASSERT_TRUE(fs_->Rename(caller_, kRootIno, "old", kRootIno, "new", 0).ok());
   Close(c);
@@ -134,7 +129,7 @@ TEST_F(StreamTest, RenameWhileStreamingWritesOnlyTheNewName) {
 }
 
 TEST_F(StreamTest, UnlinkWhileStreamingLeavesNothing) {
-  auto c = CreateAndWrite("gone", Data(16 * kMiB, 7));
+  auto c = CreateAndWrite("gone", PatternBytes(16 * kMiB, 7));
   ASSERT_TRUE(fs_->Unlink(caller_, kRootIno, "gone").ok());
   Close(c);
   EXPECT_FALSE(memory_.GetDirect("gone").has_value());
@@ -143,7 +138,7 @@ TEST_F(StreamTest, UnlinkWhileStreamingLeavesNothing) {
 
 TEST_F(StreamTest, AFailedPartFallsBackAtClose) {
   faulty_.FailNext(StoreOp::kUploadPart, 1, Unavailable("SlowDown"));
-  const std::string data = Data(16 * kMiB, 8);
+  const std::string data = PatternBytes(16 * kMiB, 8);
   auto c = CreateAndWrite("retry", data);
   Close(c);
   EXPECT_EQ(*memory_.GetDirect("retry"), data);

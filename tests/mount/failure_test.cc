@@ -327,28 +327,41 @@ TEST_F(FailureTest, ServerFailsDuringWriteThenRetrierUploads) {
   EXPECT_TRUE(s.ok()) << s.ToString();
 }
 
-TEST_F(FailureTest, SigtermUploadsDirtyOpenFileBeforeExit) {
-  auto bucket = noauth_->NewBucket();
+// A mount of a fresh bucket with `name` open for writing and `data` written
+// to it (not closed): what happens to it when pailfs is stopped.
+struct DirtyMount {
+  std::string bucket;
+  std::unique_ptr<PailfsMount> mount;
+  int fd = -1;
+};
+
+void StartWithDirtyFile(MotoServer* moto, const std::string& mountpoint, const std::string& name,
+                        const std::string& data, DirtyMount* out) {
+  auto bucket = moto->NewBucket();
   ASSERT_TRUE(bucket.ok()) << bucket.status().ToString();
+  out->bucket = *bucket;
   MountSpec spec;
-  spec.moto = noauth_;
+  spec.moto = moto;
   spec.bucket = *bucket;
-  spec.mountpoint = mountpoint_;
+  spec.mountpoint = mountpoint;
   auto m = PailfsMount::Start(spec);
   ASSERT_TRUE(m.ok()) << m.status().ToString();
+  out->mount = std::move(*m);
+  out->fd = ::open(out->mount->Path(name).c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  ASSERT_GE(out->fd, 0) << std::strerror(errno);
+  ASSERT_TRUE(WriteAll(out->fd, data).ok());
+}
 
+TEST_F(FailureTest, SigtermUploadsDirtyOpenFileBeforeExit) {
   const std::string data = RandomBytes(700 * 1024 + 3, 7);
-  int fd = ::open((*m)->Path("open-at-sigterm.bin").c_str(),
-                  O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  ASSERT_GE(fd, 0) << std::strerror(errno);
-  ASSERT_TRUE(WriteAll(fd, data).ok());
-
-  auto code = (*m)->SignalAndWait(SIGTERM, seconds(60));
-  ::close(fd);  // the mount is gone; any result is fine
+  DirtyMount d;
+  ASSERT_NO_FATAL_FAILURE(StartWithDirtyFile(noauth_, mountpoint_, "open-at-sigterm.bin", data, &d));
+  auto code = d.mount->SignalAndWait(SIGTERM, seconds(60));
+  ::close(d.fd);  // the mount is gone; any result is fine
   ASSERT_TRUE(code.ok()) << code.status().ToString();
   EXPECT_EQ(*code, 0);
   EXPECT_FALSE(IsFuseMounted(mountpoint_));
-  EXPECT_TRUE(EventuallyStored(noauth_, *bucket, "open-at-sigterm.bin", data, seconds(5)));
+  EXPECT_TRUE(EventuallyStored(noauth_, d.bucket, "open-at-sigterm.bin", data, seconds(5)));
 }
 
 // An administrator's `echo 1 > /sys/fs/fuse/connections/N/abort` ends the
@@ -360,20 +373,9 @@ TEST_F(FailureTest, AbortedConnectionUploadsDirtyFileAndExitsZero) {
                              "mount -t fusectl none /sys/fs/fuse/connections"},
                             seconds(10));
   ASSERT_TRUE(fusectl.ok() && fusectl->exit_code == 0) << "cannot mount fusectl";
-  auto bucket = noauth_->NewBucket();
-  ASSERT_TRUE(bucket.ok()) << bucket.status().ToString();
-  MountSpec spec;
-  spec.moto = noauth_;
-  spec.bucket = *bucket;
-  spec.mountpoint = mountpoint_;
-  auto m = PailfsMount::Start(spec);
-  ASSERT_TRUE(m.ok()) << m.status().ToString();
-
   const std::string data = RandomBytes(300 * 1024 + 5, 11);
-  int fd = ::open((*m)->Path("open-at-abort.bin").c_str(),
-                  O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  ASSERT_GE(fd, 0) << std::strerror(errno);
-  ASSERT_TRUE(WriteAll(fd, data).ok());
+  DirtyMount d;
+  ASSERT_NO_FATAL_FAILURE(StartWithDirtyFile(noauth_, mountpoint_, "open-at-abort.bin", data, &d));
   struct stat st;
   ASSERT_EQ(::stat(mountpoint_.c_str(), &st), 0) << std::strerror(errno);
   const std::string abort_file =
@@ -381,12 +383,12 @@ TEST_F(FailureTest, AbortedConnectionUploadsDirtyFileAndExitsZero) {
   auto aborted = RunCommand({"/bin/sh", "-c", "echo 1 > " + abort_file}, seconds(10));
   ASSERT_TRUE(aborted.ok() && aborted->exit_code == 0) << abort_file;
 
-  ::close(fd);  // the connection is gone: ENOTCONN is fine
-  auto code = (*m)->SignalAndWait(0, seconds(60));  // signal 0: only waits
+  ::close(d.fd);  // the connection is gone: ENOTCONN is fine
+  auto code = d.mount->SignalAndWait(0, seconds(60));  // signal 0: only waits
   ASSERT_TRUE(code.ok()) << code.status().ToString();
-  EXPECT_EQ(*code, 0) << (*m)->Log();
-  EXPECT_NE((*m)->Log().find("aborted"), std::string::npos) << (*m)->Log();
-  EXPECT_TRUE(EventuallyStored(noauth_, *bucket, "open-at-abort.bin", data, seconds(5)));
+  EXPECT_EQ(*code, 0) << d.mount->Log();
+  EXPECT_NE(d.mount->Log().find("aborted"), std::string::npos) << d.mount->Log();
+  EXPECT_TRUE(EventuallyStored(noauth_, d.bucket, "open-at-abort.bin", data, seconds(5)));
 }
 
 }  // namespace

@@ -7,9 +7,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <ctime>
 #include <string>
+#include <thread>
 
 #include "tests/mount/mount_support.h"
 
@@ -43,7 +45,11 @@ TEST_F(StreamTest, PartsGoUpBeforeCloseAndTheObjectOnlyAtClose) {
   int fd = ::open(P("big.bin").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
   ASSERT_GE(fd, 0) << std::strerror(errno);
   ASSERT_TRUE(WriteMiBs(fd, data)) << std::strerror(errno);
-  EXPECT_GE(Count("UploadPart"), 2) << "whole parts are sent while the file is open";
+  // Parts go up in the background: wait (bounded) for the four whole ones.
+  for (int i = 0; i < 100 && Count("UploadPart") < 4; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(Count("UploadPart"), 4) << "whole parts are sent while the file is open";
   EXPECT_FALSE(ObjectExists("big.bin")) << "nothing visible before close";
   const time_t before_close = std::time(nullptr);
   ASSERT_EQ(::close(fd), 0) << std::strerror(errno);
