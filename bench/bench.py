@@ -27,6 +27,8 @@ HARNESS = os.path.join(ROOT, "tests", "integration", "moto_harness.py")
 PROXY = os.path.join(ROOT, "tests", "integration", "fault_proxy.py")
 BUCKET = "bench"
 FILE_SIZE = 100
+W10_SIZE = 100 << 20
+W6_SIZE = 256 << 20  # moto keeps every byte in RAM: 1 GiB per filesystem is too much
 MOUNT_TIMEOUT_S = 30.0
 UNMOUNT_TIMEOUT_S = 20.0
 
@@ -230,7 +232,8 @@ def op_counts(stats):
     get = by.pop("GetObject", 0)
     put = by.pop("PutObject", 0)
     return {"total": stats.get("requests", 0), "LIST": lst, "HEAD": head, "GET": get,
-            "PUT": put, "other": sum(by.values()), "other_ops": by}
+            "PUT": put, "other": sum(by.values()), "other_ops": by,
+            "bytes_in": stats.get("bytes_in", 0), "bytes_out": stats.get("bytes_out", 0)}
 
 
 def main():
@@ -270,9 +273,14 @@ def main():
     for t in range(tops):
         for s in range(subs):
             h.cmd("putmany %s w4/a%02d/b%02d/f %d %d" % (BUCKET, t, s, per, FILE_SIZE))
+    # W10: one 100 MiB object per filesystem, so each appends to a fresh one.
+    n10 = len(filesystems(a.pailfs))
+    h.cmd("putmany %s w10/f %d %d" % (BUCKET, n10, W10_SIZE), timeout=600)
     notes.append("data: W3 = %d objects of %d B in w3/; W4 = %d objects in %d folders "
-                 "(w4/aNN/bNN/, %d each); loaded with putmany in %.1f s"
-                 % (n3, FILE_SIZE, n4, tops * subs, per, time.monotonic() - t0))
+                 "(w4/aNN/bNN/, %d each); W10 = %d objects of %d MiB (one per filesystem); "
+                 "loaded with putmany in %.1f s"
+                 % (n3, FILE_SIZE, n4, tops * subs, per, n10, W10_SIZE >> 20,
+                    time.monotonic() - t0))
 
     # moto's own listing speed, measured directly (not through the proxy).
     import boto3
@@ -309,12 +317,21 @@ def main():
                                     lambda o: len(o.splitlines())),
         "W9 stat x%d (remount)" % n9: (["stat", "-c", "%s"] + ["w3/" + n for n in names],
                                        lambda o: len(o.splitlines())),
+        # argv as a function of the filesystem's index: its own object.
+        "W6 write %d MiB (incl. close)" % (W6_SIZE >> 20): (
+            lambda i: ["sh", "-c", "dd if=/dev/zero of=w6-%d.bin bs=1M count=%d status=none && "
+                       "stat -c %%s w6-%d.bin" % (i, W6_SIZE >> 20, i)],
+            lambda o: int(o.split()[0]) if o.split() else "?"),
+        "W10 append 1 MiB to 100 MiB": (
+            lambda i: ["sh", "-c", "head -c 1048576 /dev/urandom >> w10/f%08d && "
+                       "stat -c %%s w10/f%08d" % (i, i)],
+            lambda o: int(o.split()[0]) if o.split() else "?"),
     }
     order = list(w)
     # Workloads run in one mount share it; each group starts from a fresh mount.
-    groups = [order[0:3], order[3:4], order[4:6], order[6:9]]
+    groups = [order[0:3], order[3:4], order[4:6], order[6:9], order[9:11]]
     expected = {order[0]: n3, order[1]: n3, order[2]: n3, order[3]: 1 + tops + tops * subs + n4,
-                order[6]: n9, order[7]: n9, order[8]: n9}
+                order[6]: n9, order[7]: n9, order[8]: n9, order[9]: W6_SIZE, order[10]: W10_SIZE + (1 << 20)}
 
     only = [x.strip() for x in a.only.split(",") if x.strip()]
     try:
@@ -328,7 +345,7 @@ def main():
 
 
 def run_all(a, ctx, proxy, w, groups, expected, only, deadline, logf, rows, notes):
-    for fs in filesystems(a.pailfs):
+    for index, fs in enumerate(filesystems(a.pailfs)):
         if only and fs.name not in only:
             continue
         exe = a.pailfs if fs.name.startswith("pailfs") else fs.name
@@ -350,6 +367,8 @@ def run_all(a, ctx, proxy, w, groups, expected, only, deadline, logf, rows, note
             try:
                 for name in group:
                     argv, check = w[name]
+                    if callable(argv):
+                        argv = argv(index)
                     if name.endswith("(remount)"):
                         # A new process on the same cache and staging directory.
                         unmount(mnt, proc)
@@ -383,8 +402,8 @@ def write_table(a, rows, notes, n3, n4):
                  time.strftime("%Y-%m-%d %H:%M", time.gmtime()), a.latency_ms,
                  "; --small sizes" if a.small else ""), "",
              "| workload | filesystem | wall s | requests | LIST | HEAD | GET | PUT | other "
-             "| time vs s3fs | requests vs s3fs | result |",
-             "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|"]
+             "| MiB sent | MiB received | time vs s3fs | requests vs s3fs | result |",
+             "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|"]
 
     def ratio(x, y):
         return "%.2fx" % (x / y) if y else "-"
@@ -400,16 +419,20 @@ def write_table(a, rows, notes, n3, n4):
         other = "%d" % c["other"]
         if c["other_ops"]:
             other += " (" + ", ".join("%s %d" % kv for kv in sorted(c["other_ops"].items())) + ")"
-        lines.append("| %s | %s | %.2f | %d | %d | %d | %d | %d | %s | %s | %s | %s |" % (
+        lines.append("| %s | %s | %.2f | %d | %d | %d | %d | %d | %s | %.1f | %.1f | %s | %s "
+                     "| %s |" % (
             r["w"], r["fs"], r["secs"], c["total"], c["LIST"], c["HEAD"], c["GET"], c["PUT"],
-            other, ratio(r["secs"], s["secs"]) if s and not r["err"] else "-",
+            other, c["bytes_in"] / 2.0 ** 20, c["bytes_out"] / 2.0 ** 20, ratio(r["secs"], s["secs"]) if s and not r["err"] else "-",
             ratio(c["total"], s["c"]["total"]) if s and not r["err"] else "-", res))
     lines += ["", "Notes:", ""] + ["- " + n for n in notes]
     lines += ["- LIST = ListObjectsV2, HEAD = HeadObject, GET = GetObject, PUT = PutObject as "
               "classified by fault_proxy; it counts a HEAD or GET on the bucket itself "
               "(HeadBucket, GetBucketLocation, ListObjects v1) as HEAD or GET too.",
-              "- result: entries printed (ls -l lines minus 'total', find lines, stat lines) or "
-              "du's first field; W3 has %d files, W4 %d." % (n3, n4)]
+              "- MiB sent / received: request and response bodies through the proxy (sent "
+              "is what the filesystem uploaded).",
+              "- result: entries printed (ls -l lines minus 'total', find lines, stat lines), "
+              "du's first field, or W10's size after the append; W3 has %d files, W4 %d."
+              % (n3, n4)]
     text = "\n".join(lines) + "\n"
     os.makedirs(os.path.dirname(a.out), exist_ok=True)
     with open(a.out, "w") as f:
