@@ -93,6 +93,15 @@ DirCache::Answer DirCache::Find(const std::string& dir, const std::string& name,
   return Answer::kPresent;
 }
 
+bool DirCache::FreshMarker(const std::string& dir, std::chrono::steady_clock::time_point now,
+                           std::optional<ObjectInfo>* marker) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  const Listing* listing = FreshLocked(dir, now);
+  if (listing == nullptr) return false;
+  *marker = listing->marker;
+  return true;
+}
+
 std::optional<Listing> DirCache::GetFresh(const std::string& dir,
                                           std::chrono::steady_clock::time_point now) const {
   std::lock_guard<std::mutex> lock(mu_);

@@ -78,6 +78,10 @@ class DirCache {
   // Looks `name` up in a fresh listing of `dir`.
   Answer Find(const std::string& dir, const std::string& name,
               std::chrono::steady_clock::time_point now, ListedEntry* out) const;
+  // True when `dir` has a fresh listing; `marker` is then the folder's own
+  // marker object (nullopt: it has none).
+  bool FreshMarker(const std::string& dir, std::chrono::steady_clock::time_point now,
+                   std::optional<ObjectInfo>* marker) const;
   // A copy of a fresh listing of `dir`.
   std::optional<Listing> GetFresh(const std::string& dir,
                                   std::chrono::steady_clock::time_point now) const;

@@ -161,8 +161,8 @@ class ObjectFs final : public Filesystem {
   // Lists `dir` (all pages) into the DirCache.
   Result<Listing> ListDir(const std::string& dir);
   // At most `max_pages` pages (0: all); a listing cut short is returned
-  // but not cached, and `complete` (may be null) says which it was.
-  Result<Listing> ListDirUpTo(const std::string& dir, int max_pages, bool* complete);
+  // but not cached.
+  Result<Listing> ListDirUpTo(const std::string& dir, int max_pages);
   // ListDir shared by concurrent callers: one listing of `dir` in flight.
   std::shared_future<Result<Listing>> ListDirShared(const std::string& dir);
   // True when `dir` has any key below it other than its own marker.
@@ -222,6 +222,9 @@ class ObjectFs final : public Filesystem {
   // --- object_fs_modify.cc ---
   // Detaches the inode at `path` (if any) keeping open handles working.
   Status DetachForRemoval(const std::string& path);
+  // Requires inode->mu: the inode's name is gone; nothing of it is uploaded
+  // any more (open handles keep their staged copy).
+  void DetachLocked(const InodePtr& inode);
   // Reads the mode, owner and times of a folder from its marker `path/`
   // (found by the first page of the folder's listing, then one HEAD unless
   // the metadata of that version is known); an implicit folder keeps the

@@ -32,10 +32,7 @@ Status ObjectFs::Unlink(const Caller&, Ino parent, const std::string& name) {
       PAILFS_RETURN_IF_ERROR(EnsureStagedLocked(inode, false));
     }
     PAILFS_RETURN_IF_ERROR(store_->Delete(key));
-    if (inode->open) inode->open->dirty = false;
-    DropStreamLocked(inode);
-    inodes_.Detach(inode);
-    MaybeDropStagedLocked(inode);
+    DetachLocked(inode);
   } else {
     PAILFS_RETURN_IF_ERROR(store_->Delete(key));
   }
@@ -51,11 +48,15 @@ Status ObjectFs::DetachForRemoval(const std::string& path) {
   if (inode->open && inode->open->handles > 0) {
     PAILFS_RETURN_IF_ERROR(EnsureStagedLocked(inode, false));
   }
-  if (inode->open) inode->open->dirty = false;
+  DetachLocked(inode);
+  return Status::Ok();
+}
+
+void ObjectFs::DetachLocked(const InodePtr& inode) {
+  if (inode->open) inode->open->dirty = false;  // nothing left to upload
   DropStreamLocked(inode);
   inodes_.Detach(inode);
   MaybeDropStagedLocked(inode);
-  return Status::Ok();
 }
 
 Status ObjectFs::Rename(const Caller&, Ino parent, const std::string& name, Ino new_parent,

@@ -24,9 +24,9 @@ Result<InodePtr> ObjectFs::DirInode(Ino ino, std::string* path) const {
   return inode;
 }
 
-Result<Listing> ObjectFs::ListDir(const std::string& dir) { return ListDirUpTo(dir, 0, nullptr); }
+Result<Listing> ObjectFs::ListDir(const std::string& dir) { return ListDirUpTo(dir, 0); }
 
-Result<Listing> ObjectFs::ListDirUpTo(const std::string& dir, int max_pages, bool* complete) {
+Result<Listing> ObjectFs::ListDirUpTo(const std::string& dir, int max_pages) {
   SteadyTime start = Mono();
   int pages = 0;
   uint64_t generation = dirs_.Generation(dir);
@@ -44,13 +44,9 @@ Result<Listing> ObjectFs::ListDirUpTo(const std::string& dir, int max_pages, boo
     raw.prefixes.insert(raw.prefixes.end(), page.common_prefixes.begin(),
                         page.common_prefixes.end());
     if (!page.truncated || page.next_continuation_token.empty()) break;
-    if (max_pages > 0 && ++pages >= max_pages) {
-      if (complete) *complete = false;
-      return builder.Finish(start);  // a partial listing: not cached
-    }
+    if (max_pages > 0 && ++pages >= max_pages) return builder.Finish(start);  // partial: not cached
     options.continuation_token = page.next_continuation_token;
   }
-  if (complete) *complete = true;
   Listing listing = builder.Finish(start);
   // Files created here but not uploaded yet are part of the folder.
   for (const auto& [path, info] : inodes_.LocalChildren(dir)) {
@@ -178,15 +174,13 @@ void ObjectFs::ReadFolderMarker(const std::string& path, NodeInfo* info) {
   // first page answers whether there is one; a folder of one page is then
   // listed whole, and the readdir that usually follows (ls, find, du) costs
   // nothing: one LIST instead of a HEAD and a LIST.
-  std::optional<Listing> fresh = dirs_.GetFresh(path, Mono());
-  Result<Listing> listed = fresh ? Result<Listing>(std::move(*fresh)) : ListDirUpTo(path, 1, nullptr);
-  if (!listed.ok()) {
-    ApplyFolderMarker(path, listed.status(), info);
-  } else if (!listed->marker) {
-    ApplyFolderMarker(path, NotFound("no marker"), info);
-  } else {
-    ApplyFolderMarker(path, fetcher_.Await(*listed->marker), info);
+  std::optional<ObjectInfo> marker;
+  if (!dirs_.FreshMarker(path, Mono(), &marker)) {
+    Result<Listing> listed = ListDirUpTo(path, 1);
+    if (!listed.ok()) return ApplyFolderMarker(path, listed.status(), info);
+    marker = listed->marker;
   }
+  ApplyFolderMarker(path, marker ? fetcher_.Await(*marker) : NotFound("no marker"), info);
 }
 
 void ObjectFs::ApplyFolderMarker(const std::string& path, const Result<ObjectInfo>& marker,

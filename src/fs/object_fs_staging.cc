@@ -85,13 +85,9 @@ Status ObjectFs::TruncateStagedLocked(const InodePtr& inode, uint64_t size) {
   StagedBase& base = of->base;
   if (size < base.len) {
     // What is cut off need not be fetched; a prefix too short to copy is.
-    if (size >= kMinPartSize) {
-      base.len = size;
-      base.reader.reset();
-    } else {
-      base.len = size;
-      PAILFS_RETURN_IF_ERROR(LowerBaseLocked(inode, 0));
-    }
+    base.len = size;
+    base.reader.reset();
+    if (size < kMinPartSize) PAILFS_RETURN_IF_ERROR(LowerBaseLocked(inode, 0));
   }
   PAILFS_RETURN_IF_ERROR(of->staged->Truncate(size));
   of->size = size;
@@ -149,16 +145,13 @@ void ObjectFs::FeedStreamLocked(const InodePtr& inode) {
       return;
     }
     of->stream = std::move(*stream);
-    of->stream_write = std::move(w);
   }
   of->stream->Feed(of->staged->fd(), of->size);
 }
 
 void ObjectFs::DropStreamLocked(const InodePtr& inode) {
   OpenFile* of = inode->open.get();
-  if (!of || !of->stream) return;
-  of->stream->Abort();
-  of->stream.reset();
+  if (of) of->stream.reset();  // aborts it
 }
 
 Result<std::string> ObjectFs::UploadStagedLocked(const InodePtr& inode, const std::string& key,
@@ -166,18 +159,16 @@ Result<std::string> ObjectFs::UploadStagedLocked(const InodePtr& inode, const st
   OpenFile* of = inode->open.get();
   if (of->stream) {
     auto etag = of->stream->Finish(of->staged->fd(), of->size);
+    if (etag.ok()) *write = of->stream->write();
     of->stream.reset();
-    if (etag.ok()) {
-      *write = of->stream_write;
-      return etag;
-    }
+    if (etag.ok()) return etag;
     PAILFS_LOG(kWarning) << etag.status().ToString() << "; uploading the whole file instead";
   }
-  if (of->base.len == 0) return uploader_.Upload(key, of->staged->fd(), of->size, *write);
   Uploader::RemotePrefix prefix{of->base.key, of->base.etag, of->base.len};
   auto etag = uploader_.UploadOver(key, of->staged->fd(), of->size, prefix, *write);
-  if (!etag.ok() && (etag.status().code() == Code::kPreconditionFailed ||
-                     etag.status().code() == Code::kNotFound)) {
+  if (prefix.length > 0 && !etag.ok() &&
+      (etag.status().code() == Code::kPreconditionFailed ||
+       etag.status().code() == Code::kNotFound)) {
     return Status::FromErrno(ESTALE, "the first " + std::to_string(of->base.len) +
                                          " bytes were to be copied from \"" + of->base.key +
                                          "\", which was replaced or removed elsewhere while "

@@ -51,8 +51,7 @@ struct OpenFile {
   // Parts already sent while the file is written (see StreamingUpload);
   // bytes below stream->sent() must not change while it lives.
   std::unique_ptr<StreamingUpload> stream;
-  WriteOptions stream_write;  // what the stream's object will carry
-  bool no_stream = false;     // starting one failed: upload at close
+  bool no_stream = false;  // starting one failed: upload at close
   bool dirty = false;                  // staged data not yet uploaded
   bool kept = false;                   // FlushAll gave up; left on disk
   int handles = 0;

@@ -9,10 +9,11 @@
 // 10,000 parts reach past 5 TiB without knowing the final size.
 //
 // The caller guarantees that bytes below sent() never change while the
-// upload lives (it calls Abort() first otherwise). Finish() sends the rest,
-// waits and completes; any failure aborts the upload and is returned (the
-// caller then uploads the file the ordinary way). The destructor aborts an
-// upload that was neither finished nor aborted.
+// upload lives (it destroys the upload first otherwise). Finish() sends the
+// rest, waits and completes; any failure aborts the upload and is returned
+// (the caller then uploads the file the ordinary way). Destroying it aborts
+// an unfinished upload (after waiting for the parts in flight). The parts
+// go through a MultipartSession, as Uploader's do.
 //
 // Thread-safety: not thread-safe; the owner (an OpenFile, under its inode's
 // lock) serializes every call. Part uploads run on `pool`, whose tasks must
@@ -20,14 +21,13 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
-#include <future>
+#include <memory>
 #include <string>
-#include <vector>
 
 #include "pailfs/object_store.h"
 #include "pailfs/status.h"
 #include "src/common/thread_pool.h"
+#include "src/fs/multipart_session.h"
 
 namespace pailfs::fs {
 
@@ -38,43 +38,27 @@ class StreamingUpload {
                                                         const std::string& key,
                                                         const WriteOptions& write,
                                                         uint64_t part_size, int parallelism);
-  ~StreamingUpload();
-  StreamingUpload(const StreamingUpload&) = delete;
-  StreamingUpload& operator=(const StreamingUpload&) = delete;
 
   // Sends whole parts of [sent(), size) from `fd`, keeping one byte back.
   void Feed(int fd, uint64_t size);
   // Bytes handed to part uploads so far (they must not change any more).
   uint64_t sent() const { return sent_; }
+  // What the object is created with.
+  const WriteOptions& write() const { return session_->write(); }
   // Sends [sent(), size), waits for every part and completes the upload.
   Result<std::string> Finish(int fd, uint64_t size);
-  // Waits for parts in flight and aborts the upload (failures are logged).
-  void Abort();
 
  private:
-  StreamingUpload(ObjectStore* store, ThreadPool* pool, std::string key, std::string upload_id,
-                  WriteOptions write, uint64_t part_size, int parallelism);
+  StreamingUpload(std::unique_ptr<MultipartSession> session, std::string key, uint64_t part_size)
+      : session_(std::move(session)), key_(std::move(key)), part_size_(part_size) {}
   uint64_t NextPartSize() const;
   void Send(int fd, uint64_t length);
-  void CollectOldest();
 
-  struct Part {
-    int number;
-    std::future<Result<std::string>> etag;
-  };
-  ObjectStore* store_;
-  ThreadPool* pool_;
+  std::unique_ptr<MultipartSession> session_;
   const std::string key_;
-  const std::string upload_id_;
-  const WriteOptions write_;
   const uint64_t part_size_;
-  const int parallelism_;
   uint64_t sent_ = 0;
   int next_number_ = 1;
-  std::deque<Part> in_flight_;
-  std::vector<CompletedPart> done_;
-  Status failure_;
-  bool closed_ = false;  // finished or aborted
 };
 
 }  // namespace pailfs::fs

@@ -15,10 +15,7 @@ namespace {
 
 constexpr size_t kMiB = 1 << 20;
 
-class AppendTest : public ProxiedMountTest {
- protected:
-  std::string Options() { return ProxyOptions() + ",multipart_threshold=5M,part_size=5M"; }
-};
+class AppendTest : public ProxiedMountTest {};
 
 Status WriteAt(const std::string& path, int flags, const std::string& data, off_t offset) {
   int fd = ::open(path.c_str(), flags | O_CLOEXEC);
@@ -34,7 +31,7 @@ Status WriteAt(const std::string& path, int flags, const std::string& data, off_
 TEST_F(AppendTest, AppendSendsOnlyTheNewBytes) {
   const std::string base = RandomBytes(12 * kMiB, 1);
   ASSERT_TRUE(PutObject("log.bin", base).ok());
-  ASSERT_NE(Mount(Options()), nullptr);
+  ASSERT_NE(Mount(SmallPartOptions()), nullptr);
   const std::string tail = RandomBytes(kMiB, 2);
   ASSERT_TRUE(proxy_->Reset().ok());
   ASSERT_TRUE(WriteAt(P("log.bin"), O_WRONLY | O_APPEND, tail, 0).ok());
@@ -53,7 +50,7 @@ TEST_F(AppendTest, AppendSendsOnlyTheNewBytes) {
 TEST_F(AppendTest, PatchNearTheEndAndReadBackBeforeClose) {
   const std::string base = RandomBytes(12 * kMiB, 3);
   ASSERT_TRUE(PutObject("data.bin", base).ok());
-  ASSERT_NE(Mount(Options()), nullptr);
+  ASSERT_NE(Mount(SmallPartOptions()), nullptr);
   const std::string patch = RandomBytes(5000, 4);
   const off_t at = 11 * kMiB + 7;
   int fd = ::open(P("data.bin").c_str(), O_RDWR | O_CLOEXEC);
@@ -75,7 +72,7 @@ TEST_F(AppendTest, PatchNearTheEndAndReadBackBeforeClose) {
 TEST_F(AppendTest, TruncateOfALargeObjectKeepsItsStart) {
   const std::string base = RandomBytes(12 * kMiB, 5);
   ASSERT_TRUE(PutObject("cut.bin", base).ok());
-  ASSERT_NE(Mount(Options()), nullptr);
+  ASSERT_NE(Mount(SmallPartOptions()), nullptr);
   ASSERT_TRUE(proxy_->Reset().ok());
   ASSERT_EQ(::truncate(P("cut.bin").c_str(), 7 * kMiB), 0) << std::strerror(errno);
   EXPECT_EQ(Count("GetObject"), 0);

@@ -174,6 +174,10 @@ class ProxiedMountTest : public MountTest {
   void SetUp() override;
   // -o options that send pailfs through the proxy.
   std::string ProxyOptions() const { return "endpoint=" + proxy_->endpoint(); }
+  // ProxyOptions with the smallest parts S3 allows (multipart from 5 MiB).
+  std::string SmallPartOptions() const {
+    return ProxyOptions() + ",multipart_threshold=5M,part_size=5M";
+  }
   // Requests of S3 operation `op` (e.g. "HeadObject") since the last
   // reset; -1 (and a test failure) when the stats cannot be read.
   int Count(const std::string& op);

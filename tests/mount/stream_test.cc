@@ -22,7 +22,6 @@ constexpr size_t kMiB = 1 << 20;
 
 class StreamTest : public ProxiedMountTest {
  protected:
-  std::string Options() { return ProxyOptions() + ",multipart_threshold=5M,part_size=5M"; }
   int NoUploadsLeft() {
     auto uploads = client().ListMultipartUploads("");
     EXPECT_TRUE(uploads.ok()) << uploads.status().ToString();
@@ -39,7 +38,7 @@ bool WriteMiBs(int fd, const std::string& data) {
 }
 
 TEST_F(StreamTest, PartsGoUpBeforeCloseAndTheObjectOnlyAtClose) {
-  ASSERT_NE(Mount(Options()), nullptr);
+  ASSERT_NE(Mount(SmallPartOptions()), nullptr);
   const std::string data = RandomBytes(21 * kMiB + 3, 1);
   ASSERT_TRUE(proxy_->Reset().ok());
   int fd = ::open(P("big.bin").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
@@ -74,7 +73,7 @@ TEST_F(StreamTest, PartsGoUpBeforeCloseAndTheObjectOnlyAtClose) {
 }
 
 TEST_F(StreamTest, RewritingTheStartBeforeCloseStillStoresTheRightBytes) {
-  ASSERT_NE(Mount(Options()), nullptr);
+  ASSERT_NE(Mount(SmallPartOptions()), nullptr);
   std::string data = RandomBytes(16 * kMiB, 2);
   int fd = ::open(P("re.bin").c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   ASSERT_GE(fd, 0) << std::strerror(errno);
