@@ -59,6 +59,12 @@ struct FsConfig {
   uint64_t max_readahead = 32ull << 20;         // read-ahead window cap
   int download_parallelism = 8;                 // ranged GETs per file
 
+  // Write-back: close() returns once the data and its journal record are
+  // on local disk (fsync'd); uploads run in the background, fsync() waits
+  // for the file's upload. Needs a journal (see NewJournaledFilesystem).
+  bool write_back = false;
+  int write_back_parallelism = 8;  // background uploads at the same time
+
   // Background retry of uploads that failed at close.
   std::chrono::seconds retry_min_delay{1};
   std::chrono::seconds retry_max_delay{60};

@@ -171,6 +171,12 @@ const std::vector<OptionRow>& Table() {
            5ull << 20, [](AppConfig* c, uint64_t v) { c->fs.part_size = v; }),
       Number("upload_parallelism", "parts in flight per file (default 8)", 1, 256,
              [](AppConfig* c, uint64_t v) { c->fs.upload_parallelism = static_cast<int>(v); }),
+      Flag("write_back",
+           "close() returns once the data is safe on local disk; uploads run in the "
+           "background (fsync waits for them)",
+           [](AppConfig* c) { c->fs.write_back = true; }),
+      Number("write_back_parallelism", "background uploads at the same time (default 8)", 1, 256,
+             [](AppConfig* c, uint64_t v) { c->fs.write_back_parallelism = static_cast<int>(v); }),
       // Reads.
       Size("max_readahead", "sequential read-ahead window cap (default 32M)", 1ull << 20,
            [](AppConfig* c, uint64_t v) { c->fs.max_readahead = v; }),

@@ -15,6 +15,8 @@
 #include "pailfs/log.h"
 #include "pailfs/s3_client.h"
 #include "src/cache/meta_store.h"
+#include "src/cache/upload_journal.h"
+#include "src/fs/object_fs.h"
 #include "src/fs/staging.h"
 #include "src/fuse/mount.h"
 
@@ -170,7 +172,32 @@ int RunMount(AppConfig config) {
       PAILFS_LOG(kWarning) << "no metadata cache: " << opened.status().ToString();
     }
   }
-  auto fs = NewObjectFilesystem(config.fs, client->get(), SystemClock(), meta_cache.get());
+  // Staged data and its journal: the first staging directory of this mount
+  // identity no live mount holds; what a crashed mount left there is
+  // recovered before the first request is served.
+  std::unique_ptr<cache::LmdbUploadJournal> journal;
+  Result<std::unique_ptr<Filesystem>> fs = Internal("not started");
+  auto area = fs::StagingArea::OpenExclusive(config.fs.tmp_dir, config.fs.staging_tag);
+  if (area.ok()) {
+    auto opened = cache::LmdbUploadJournal::Open((*area)->dir() + "/journal");
+    if (opened.ok()) {
+      journal = std::move(opened).value();
+    } else {
+      PAILFS_LOG(kError) << "no upload journal (crash recovery is off): "
+                         << opened.status().ToString();
+    }
+  } else {
+    PAILFS_LOG(kError) << "no private staging directory (crash recovery is off): "
+                       << area.status().ToString();
+  }
+  if (journal) {
+    fs = fs::NewJournaledFilesystem(config.fs, client->get(), SystemClock(), meta_cache.get(),
+                                    std::move(area).value(), journal.get());
+  } else if (config.fs.write_back) {
+    fs = Unavailable("write_back needs the upload journal, which could not be opened");
+  } else {
+    fs = NewObjectFilesystem(config.fs, client->get(), SystemClock(), meta_cache.get());
+  }
   if (!fs.ok()) {
     (*mount)->Unmount();
     return Fail("cannot start the filesystem: " + fs.status().message());

@@ -1,5 +1,7 @@
 #include "src/cache/codec.h"
 
+#include "src/cache/record_io.h"
+
 #include <chrono>
 #include <cstdint>
 #include <cstring>
@@ -10,77 +12,21 @@ namespace {
 constexpr unsigned char kObjectFormat = 1;
 constexpr unsigned char kListingFormat = 1;
 
-class Writer {
- public:
-  void U8(unsigned char v) { out_.push_back(static_cast<char>(v)); }
-  void U64(uint64_t v) {
-    for (int i = 0; i < 8; ++i) out_.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-  }
-  void Str(std::string_view s) {
-    U64(s.size());
-    out_.append(s);
-  }
-  void Time(TimePoint t) {
-    U64(static_cast<uint64_t>(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count()));
-  }
-  std::string Take() { return std::move(out_); }
-
- private:
-  std::string out_;
-};
-
-class Reader {
- public:
-  explicit Reader(std::string_view in) : in_(in) {}
-  bool U8(unsigned char* v) {
-    if (in_.empty()) return false;
-    *v = static_cast<unsigned char>(in_[0]);
-    in_.remove_prefix(1);
-    return true;
-  }
-  bool U64(uint64_t* v) {
-    if (in_.size() < 8) return false;
-    *v = 0;
-    for (int i = 0; i < 8; ++i) *v |= uint64_t{static_cast<unsigned char>(in_[i])} << (8 * i);
-    in_.remove_prefix(8);
-    return true;
-  }
-  bool Str(std::string* s) {
-    uint64_t n;
-    if (!U64(&n) || n > in_.size()) return false;
-    s->assign(in_.data(), n);
-    in_.remove_prefix(n);
-    return true;
-  }
-  bool Time(TimePoint* t) {
-    uint64_t ns;
-    if (!U64(&ns)) return false;
-    *t = TimePoint(std::chrono::duration_cast<TimePoint::duration>(
-        std::chrono::nanoseconds(static_cast<int64_t>(ns))));
-    return true;
-  }
-  bool done() const { return in_.empty(); }
-
- private:
-  std::string_view in_;
-};
-
-void WriteListed(Writer* w, const ObjectInfo& o) {
+void WriteListed(RecordWriter* w, const ObjectInfo& o) {
   w->Str(o.key);
   w->U64(o.size);
   w->Str(o.etag);
   w->Time(o.last_modified);
 }
 
-bool ReadListed(Reader* r, ObjectInfo* o) {
+bool ReadListed(RecordReader* r, ObjectInfo* o) {
   return r->Str(&o->key) && r->U64(&o->size) && r->Str(&o->etag) && r->Time(&o->last_modified);
 }
 
 }  // namespace
 
 std::string EncodeObject(const ObjectInfo& info) {
-  Writer w;
+  RecordWriter w;
   w.U8(kObjectFormat);
   w.U64(info.size);
   w.Str(info.etag);
@@ -96,7 +42,7 @@ std::string EncodeObject(const ObjectInfo& info) {
 }
 
 std::optional<ObjectInfo> DecodeObject(std::string_view key, std::string_view data) {
-  Reader r(data);
+  RecordReader r(data);
   ObjectInfo o;
   o.key = std::string(key);
   unsigned char format;
@@ -116,7 +62,7 @@ std::optional<ObjectInfo> DecodeObject(std::string_view key, std::string_view da
 }
 
 std::string EncodeListing(const CachedListing& listing) {
-  Writer w;
+  RecordWriter w;
   w.U8(kListingFormat);
   w.Time(listing.taken);
   w.U64(listing.objects.size());
@@ -127,7 +73,7 @@ std::string EncodeListing(const CachedListing& listing) {
 }
 
 std::optional<CachedListing> DecodeListing(std::string_view data) {
-  Reader r(data);
+  RecordReader r(data);
   CachedListing listing;
   unsigned char format;
   uint64_t n;

@@ -10,20 +10,33 @@ Result<std::unique_ptr<MultipartSession>> MultipartSession::Create(ObjectStore* 
                                                                    ThreadPool* pool,
                                                                    const std::string& key,
                                                                    const WriteOptions& write,
-                                                                   int parallelism) {
+                                                                   int parallelism,
+                                                                   UploadJournal* journal) {
   PAILFS_ASSIGN_OR_RETURN(std::string id, store->CreateMultipartUpload(key, write));
-  return std::unique_ptr<MultipartSession>(
-      new MultipartSession(store, pool, key, std::move(id), write, std::max(1, parallelism)));
+  if (journal != nullptr) {
+    Status s = journal->AddMultipart(JournaledMultipart{id, key});
+    if (!s.ok()) PAILFS_LOG(kWarning) << "journal: multipart upload " << id << ": " << s.ToString();
+  }
+  return std::unique_ptr<MultipartSession>(new MultipartSession(
+      store, pool, key, std::move(id), write, std::max(1, parallelism), journal));
 }
 
 MultipartSession::MultipartSession(ObjectStore* store, ThreadPool* pool, std::string key,
-                                   std::string upload_id, WriteOptions write, int parallelism)
+                                   std::string upload_id, WriteOptions write, int parallelism,
+                                   UploadJournal* journal)
     : store_(store),
       pool_(pool),
       key_(std::move(key)),
       upload_id_(std::move(upload_id)),
       write_(std::move(write)),
-      parallelism_(parallelism) {}
+      parallelism_(parallelism),
+      journal_(journal) {}
+
+void MultipartSession::Unrecord() {
+  if (journal_ == nullptr) return;
+  Status s = journal_->RemoveMultipart(upload_id_);
+  if (!s.ok()) PAILFS_LOG(kWarning) << "journal: multipart upload " << upload_id_ << ": " << s.ToString();
+}
 
 MultipartSession::~MultipartSession() { Abort(); }
 
@@ -67,6 +80,7 @@ Result<std::string> MultipartSession::Complete() {
     auto etag = store_->CompleteMultipartUpload(key_, upload_id_, done_, write_);
     if (etag.ok()) {
       closed_ = true;
+      Unrecord();
       return etag;
     }
     failure_ = etag.status();
@@ -84,9 +98,12 @@ void MultipartSession::Abort() {
   }
   Status s = store_->AbortMultipartUpload(key_, upload_id_);
   if (!s.ok() && s.code() != Code::kNotFound) {
+    // Still journaled: the next mount tries again.
     PAILFS_LOG(kWarning) << "abort of multipart upload " << upload_id_ << " for " << key_
                          << " failed: " << s.ToString();
+    return;
   }
+  Unrecord();
 }
 
 }  // namespace pailfs::fs

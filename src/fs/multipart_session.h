@@ -9,7 +9,9 @@
 // and completes the upload; on any failure it aborts and returns the
 // failure. Abort() waits for parts in flight and aborts (a failed abort is
 // logged). The destructor aborts an upload that was neither completed nor
-// aborted.
+// aborted. With a journal, the upload id is recorded from its creation
+// until it is completed or aborted, so the next mount can abort an upload
+// a crash left behind.
 //
 // Thread-safety: not thread-safe; one owner calls it. Part requests run on
 // `pool`, whose tasks must not call into this class.
@@ -23,6 +25,7 @@
 
 #include "pailfs/object_store.h"
 #include "pailfs/status.h"
+#include "pailfs/upload_journal.h"
 #include "src/common/thread_pool.h"
 
 namespace pailfs::fs {
@@ -33,7 +36,8 @@ class MultipartSession {
   static Result<std::unique_ptr<MultipartSession>> Create(ObjectStore* store, ThreadPool* pool,
                                                           const std::string& key,
                                                           const WriteOptions& write,
-                                                          int parallelism);
+                                                          int parallelism,
+                                                          UploadJournal* journal = nullptr);
   ~MultipartSession();
   MultipartSession(const MultipartSession&) = delete;
   MultipartSession& operator=(const MultipartSession&) = delete;
@@ -52,7 +56,8 @@ class MultipartSession {
 
  private:
   MultipartSession(ObjectStore* store, ThreadPool* pool, std::string key, std::string upload_id,
-                   WriteOptions write, int parallelism);
+                   WriteOptions write, int parallelism, UploadJournal* journal);
+  void Unrecord();
   void Add(int number, std::function<Result<std::string>()> request);
   void CollectOldest();
 
@@ -66,6 +71,7 @@ class MultipartSession {
   const std::string upload_id_;
   const WriteOptions write_;
   const int parallelism_;
+  UploadJournal* const journal_;  // may be null
   std::deque<Part> in_flight_;
   std::vector<CompletedPart> done_;
   Status failure_;

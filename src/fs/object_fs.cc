@@ -31,12 +31,14 @@ NodeInfo RootInfo() {
 }  // namespace
 
 ObjectFs::ObjectFs(const FsConfig& config, ObjectStore* store, Clock* clock,
-                   std::unique_ptr<StagingArea> staging, MetaCache* meta_cache)
+                   std::unique_ptr<StagingArea> staging, MetaCache* meta_cache,
+                   UploadJournal* journal)
     : config_(config),
       store_(store),
       clock_(clock),
       mount_time_(clock->Now()),
       staging_(std::move(staging)),
+      journal_(journal),
       inodes_(RootInfo()),
       dirs_(config.dir_ttl, config.prefix, clock, meta_cache),
       io_pool_(std::make_unique<ThreadPool>(
@@ -45,14 +47,15 @@ ObjectFs::ObjectFs(const FsConfig& config, ObjectStore* store, Clock* clock,
       fetcher_(store, config.metadata_parallelism, meta_cache),
       uploader_(store, io_pool_.get(),
                 UploadOptions{config.multipart_threshold, config.part_size,
-                              config.upload_parallelism}) {
+                              config.upload_parallelism, journal}) {
   inodes_.With(inodes_.Get(kRootIno), [&](Inode& root) {
     root.info.last_modified = mount_time_;
     root.validated = Mono();
   });
   retrier_ = std::make_unique<UploadRetrier>(
       clock_, config_.retry_min_delay, config_.retry_max_delay,
-      [this](const InodePtr& inode) { return RetryUpload(inode); });
+      [this](const InodePtr& inode) { return RetryUpload(inode); }, std::chrono::milliseconds(20),
+      config_.write_back_parallelism);
 }
 
 ObjectFs::~ObjectFs() {
@@ -230,6 +233,7 @@ Result<std::unique_ptr<Filesystem>> NewObjectFilesystem(const FsConfig& config, 
   if (store == nullptr || clock == nullptr) return InvalidArgument("store and clock are required");
   FsConfig c = config;
   if (!c.prefix.empty() && c.prefix.back() != '/') c.prefix += '/';
+  if (c.write_back) return InvalidArgument("write-back needs a journal (NewJournaledFilesystem)");
   static std::atomic<uint64_t> counter{0};
   std::string tag = std::to_string(getpid()) + "-" + std::to_string(counter.fetch_add(1));
   PAILFS_ASSIGN_OR_RETURN(auto staging, fs::StagingArea::Open(c.tmp_dir, tag));
@@ -238,3 +242,22 @@ Result<std::unique_ptr<Filesystem>> NewObjectFilesystem(const FsConfig& config, 
 }
 
 }  // namespace pailfs
+
+namespace pailfs::fs {
+
+Result<std::unique_ptr<Filesystem>> NewJournaledFilesystem(const FsConfig& config,
+                                                           ObjectStore* store, Clock* clock,
+                                                           MetaCache* meta_cache,
+                                                           std::unique_ptr<StagingArea> staging,
+                                                           UploadJournal* journal) {
+  if (store == nullptr || clock == nullptr || journal == nullptr || !staging) {
+    return InvalidArgument("store, clock, staging and journal are required");
+  }
+  FsConfig c = config;
+  if (!c.prefix.empty() && c.prefix.back() != '/') c.prefix += '/';
+  auto fs = std::make_unique<ObjectFs>(c, store, clock, std::move(staging), meta_cache, journal);
+  fs->Recover();
+  return std::unique_ptr<Filesystem>(std::move(fs));
+}
+
+}  // namespace pailfs::fs

@@ -58,6 +58,7 @@
 #include "pailfs/fs_config.h"
 #include "pailfs/meta_cache.h"
 #include "pailfs/object_store.h"
+#include "pailfs/upload_journal.h"
 #include "src/common/thread_pool.h"
 #include "src/fs/dir_cache.h"
 #include "src/fs/inode_table.h"
@@ -72,9 +73,16 @@ namespace pailfs::fs {
 
 class ObjectFs final : public Filesystem {
  public:
-  // `meta_cache` (may be null) keeps metadata and listings across mounts.
+  // `meta_cache` (may be null) keeps metadata and listings across mounts;
+  // `journal` (may be null) records what a crash must not lose.
   ObjectFs(const FsConfig& config, ObjectStore* store, Clock* clock,
-           std::unique_ptr<StagingArea> staging, MetaCache* meta_cache = nullptr);
+           std::unique_ptr<StagingArea> staging, MetaCache* meta_cache = nullptr,
+           UploadJournal* journal = nullptr);
+
+  // Finishes what the journal says an earlier mount left undone (see
+  // upload_journal.h); call once, before serving requests. Failures are
+  // logged and their records kept for the next mount.
+  void Recover();
   ~ObjectFs() override;
 
   Result<Entry> Lookup(const Caller& c, Ino parent, const std::string& name) override;
@@ -129,6 +137,25 @@ class ObjectFs final : public Filesystem {
     uint64_t seq = 0;  // InodeTable::Seq() when the snapshot was taken
     std::vector<DirSnapEntry> entries;
   };
+
+  // --- object_fs_journal.cc ---
+  // Requires inode->mu and staged data: records it in the journal as
+  // `committed` or as being written. Failures are logged and returned.
+  Status JournalLocked(const InodePtr& inode, bool committed);
+  // Requires inode->mu: forgets the journal record of the staged data.
+  void UnjournalLocked(const InodePtr& inode);
+  // Requires inode->mu: the staged data is about to change: under
+  // write-back a committed version still waiting for its upload is
+  // uploaded first; the journal then says the data is being written.
+  Status BeforeChangeLocked(const InodePtr& inode);
+  // Requires inode->mu: write-back close: the staged data and its journal
+  // record made durable on local disk.
+  Status CommitLocallyLocked(const InodePtr& inode);
+  // Recovery steps (see Recover).
+  void AbortOrphanedUploads();
+  void FinishRenames();
+  void AdoptStagedFiles();
+  void AdoptUpload(const JournaledUpload& upload);
 
   // --- object_fs.cc: helpers ---
   SteadyTime Mono() const { return clock_->MonotonicNow(); }
@@ -249,6 +276,7 @@ class ObjectFs final : public Filesystem {
   // such as tar do not see folders change while they read them).
   const TimePoint mount_time_;
   std::unique_ptr<StagingArea> staging_;
+  UploadJournal* const journal_;  // may be null
   InodeTable inodes_;
   DirCache dirs_;
   std::unique_ptr<ThreadPool> io_pool_;    // ranged GETs, upload parts
@@ -278,5 +306,15 @@ class ObjectFs final : public Filesystem {
 
   std::unique_ptr<UploadRetrier> retrier_;  // last: stopped first
 };
+
+// NewObjectFilesystem with crash recovery: staged data in `staging` (from
+// StagingArea::OpenExclusive) is journaled in `journal` (which must outlive
+// the filesystem), and what an earlier mount left there is recovered
+// (ObjectFs::Recover) before this returns.
+Result<std::unique_ptr<Filesystem>> NewJournaledFilesystem(const FsConfig& config,
+                                                           ObjectStore* store, Clock* clock,
+                                                           MetaCache* meta_cache,
+                                                           std::unique_ptr<StagingArea> staging,
+                                                           UploadJournal* journal);
 
 }  // namespace pailfs::fs

@@ -102,6 +102,8 @@ Status ObjectFs::ChangeMeta(const InodePtr& inode,
     n.info = info;
     n.info.size = info.kind == Kind::kDir ? 0 : size;
   });
+  // A pending upload's record carries the new metadata.
+  if (pending && inode->open->journaled) (void)JournalLocked(inode, inode->open->committed);
   if (!pending && !memory_only) {
     RememberWritten(info.kind == Kind::kDir ? DirKeyOf(snap.path) : FileKeyOf(snap.path), info);
   }
@@ -137,6 +139,7 @@ Status ObjectFs::Truncate(const InodePtr& inode, uint64_t size) {
   if (!snap.info.meta_known) PAILFS_RETURN_IF_ERROR(EnsureMetaKnownLocked(inode));
   if (!of || !of->staged) PAILFS_RETURN_IF_ERROR(CreateStagedLocked(inode, size == 0, true));
   of = inode->open.get();
+  PAILFS_RETURN_IF_ERROR(BeforeChangeLocked(inode));
   PAILFS_RETURN_IF_ERROR(TruncateStagedLocked(inode, size));
   of->dirty = true;
   timespec now = NowSpec();

@@ -45,10 +45,14 @@ Status ObjectFs::UploadLocked(const InodePtr& inode) {
   if (!of || !of->dirty) return Status::Ok();
   auto snap = inodes_.Snap(inode);
   if (snap.detached) {
+    UnjournalLocked(inode);
     of->dirty = false;  // unlinked: nothing to save
     return Status::Ok();
   }
   if (!of->staged) PAILFS_RETURN_IF_ERROR(EnsureStagedLocked(inode, true));
+  // Recorded as committed before it is sent: a crash mid-upload is finished
+  // by the next mount.
+  if (!of->journaled || !of->committed) (void)JournalLocked(inode, true);
   std::string key = FileKeyOf(snap.path);
   NodeInfo info = snap.info;
   info.size = of->size;
@@ -59,6 +63,7 @@ Status ObjectFs::UploadLocked(const InodePtr& inode) {
     return etag.status().Annotate("upload of \"" + snap.path + "\"");
   }
   of->dirty = false;
+  UnjournalLocked(inode);
   info.etag = *etag;
   info.last_modified = clock_->Now();
   info.content_type = w.content_type;
@@ -86,6 +91,7 @@ Status ObjectFs::UploadLocked(const InodePtr& inode) {
 void ObjectFs::MaybeDropStagedLocked(const InodePtr& inode) {
   OpenFile* of = inode->open.get();
   if (!of || of->dirty || of->handles > 0) return;
+  UnjournalLocked(inode);
   inode->open.reset();
   inodes_.With(inode, [](Inode& n) { n.local = false; });
 }
@@ -99,6 +105,9 @@ Result<uint64_t> ObjectFs::OpenInode(const InodePtr& inode, int flags) {
     return Status::FromErrno(EROFS, "read-only mount");
   }
   std::lock_guard<std::mutex> lock(inode->mu);
+  // What it is now: an upload (in the background under write-back) may
+  // have finished while this open waited for the lock.
+  snap = inodes_.Snap(inode);
   OpenFile* of = OpenStateLocked(inode);
   // Close-to-open: the first open revalidates with one HEAD (listing_only:
   // with the folder listing, which may be up to dir_ttl old).
@@ -144,9 +153,11 @@ Result<uint64_t> ObjectFs::OpenInode(const InodePtr& inode, int flags) {
   // atomic_o_trunc, already shows size 0).
   if (flags & O_TRUNC) {
     if (of->staged) {
+      PAILFS_RETURN_IF_ERROR(BeforeChangeLocked(inode));
       PAILFS_RETURN_IF_ERROR(TruncateStagedLocked(inode, 0));
     } else {
       PAILFS_RETURN_IF_ERROR(EnsureStagedLocked(inode, true));
+      PAILFS_RETURN_IF_ERROR(BeforeChangeLocked(inode));
     }
     of->dirty = true;
     timespec now = NowSpec();
@@ -233,6 +244,7 @@ Result<Filesystem::Created> ObjectFs::Create(const Caller& c, Ino parent, const 
       return staged;
     }
     inode->open->dirty = !excl;
+    if (!excl) (void)BeforeChangeLocked(inode);  // journaled as being written
     auto handle = std::make_shared<Handle>(inode, flags);
     handle->etag = info.etag;
     {
@@ -282,6 +294,7 @@ Result<size_t> ObjectFs::Write(Ino, uint64_t fh, uint64_t offset, const char* da
   std::lock_guard<std::mutex> lock(inode->mu);
   const bool append = (handle->flags & O_APPEND) != 0;
   PAILFS_RETURN_IF_ERROR(StageForWriteLocked(inode, append ? UINT64_MAX : offset));
+  PAILFS_RETURN_IF_ERROR(BeforeChangeLocked(inode));
   OpenFile* of = inode->open.get();
   if (append) offset = of->size;
   if (of->stream && offset < of->stream->sent()) DropStreamLocked(inode);
@@ -302,11 +315,27 @@ Result<size_t> ObjectFs::Write(Ino, uint64_t fh, uint64_t offset, const char* da
 Status ObjectFs::Flush(Ino, uint64_t fh) {
   HandlePtr handle = GetHandle(fh);
   if (!handle) return Status::FromErrno(EBADF, "unknown file handle");
+  const InodePtr& inode = handle->inode;
+  std::lock_guard<std::mutex> lock(inode->mu);
+  OpenFile* of = inode->open.get();
+  if (config_.write_back && journal_ != nullptr && of && of->dirty && of->staged) {
+    // Write-back: durable on local disk now, uploaded in the background
+    // (queued at the last Release).
+    Status s = CommitLocallyLocked(inode);
+    if (s.ok()) return s;
+    PAILFS_LOG(kWarning) << "write-back: cannot keep \"" << inodes_.Snap(inode).path
+                         << "\" safely on local disk (" << s.ToString() << "); uploading it now";
+  }
+  return UploadLocked(inode);
+}
+
+// fsync means durable in the store, in write-back mode too.
+Status ObjectFs::Fsync(Ino, uint64_t fh, bool) {
+  HandlePtr handle = GetHandle(fh);
+  if (!handle) return Status::FromErrno(EBADF, "unknown file handle");
   std::lock_guard<std::mutex> lock(handle->inode->mu);
   return UploadLocked(handle->inode);
 }
-
-Status ObjectFs::Fsync(Ino ino, uint64_t fh, bool) { return Flush(ino, fh); }
 
 void ObjectFs::Release(Ino, uint64_t fh) {
   HandlePtr handle;
@@ -326,7 +355,10 @@ void ObjectFs::Release(Ino, uint64_t fh) {
     if (of->dirty && of->handles == 0) {
       auto snap = inodes_.Snap(inode);
       if (snap.detached) {
+        UnjournalLocked(inode);
         of->dirty = false;
+      } else if (config_.write_back && of->committed) {
+        retrier_->Enqueue(inode, true);  // the write-back upload
       } else {
         PAILFS_LOG(kWarning) << "\"" << snap.path
                              << "\" closed with data not uploaded; retrying in the background";

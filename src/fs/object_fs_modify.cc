@@ -53,6 +53,7 @@ Status ObjectFs::DetachForRemoval(const std::string& path) {
 }
 
 void ObjectFs::DetachLocked(const InodePtr& inode) {
+  UnjournalLocked(inode);
   if (inode->open) inode->open->dirty = false;  // nothing left to upload
   DropStreamLocked(inode);
   inodes_.Detach(inode);
@@ -117,6 +118,7 @@ Status ObjectFs::RenameFile(const std::string& from, const std::string& to, cons
     PAILFS_RETURN_IF_ERROR(EnsureMetaKnownLocked(inode));
     if (!moved.etag.empty()) PAILFS_RETURN_IF_ERROR(store_->Delete(from_key));
     inodes_.Rename(from, to);
+    if (of->journaled) (void)JournalLocked(inode, of->committed);  // the new key
   } else {
     PAILFS_ASSIGN_OR_RETURN(std::string etag,
                             CopyObject(store_, from_key, to_key, moved.size, CopyOptions{}));
@@ -141,6 +143,19 @@ Status ObjectFs::RenameFile(const std::string& from, const std::string& to, cons
 
 Status ObjectFs::RenameDir(const std::string& from, const std::string& to) {
   const std::string from_key = DirKeyOf(from), to_key = DirKeyOf(to);
+  // Journaled while it runs: a crash part way is finished by the next mount.
+  if (journal_ != nullptr) {
+    if (Status s = journal_->AddRename(JournaledRename{from, to}); !s.ok()) {
+      PAILFS_LOG(kWarning) << "journal: rename of \"" << from << "\": " << s.ToString();
+    }
+  }
+  struct Unrecord {
+    UploadJournal* journal;
+    const std::string& from;
+    ~Unrecord() {
+      if (journal != nullptr) (void)journal->RemoveRename(from);
+    }
+  } unrecord{journal_, from};
   // Files open below keep reading a private copy once their keys move.
   for (const InodePtr& inode : inodes_.Below(from)) {
     std::lock_guard<std::mutex> lock(inode->mu);
@@ -195,6 +210,13 @@ Status ObjectFs::RenameDir(const std::string& from, const std::string& to) {
                          << f.message;
   }
   inodes_.Rename(from, to);
+  // Pending uploads below now go to the new keys.
+  for (const InodePtr& inode : inodes_.Below(to)) {
+    std::lock_guard<std::mutex> lock(inode->mu);
+    if (inode->open && inode->open->journaled) {
+      (void)JournalLocked(inode, inode->open->committed);
+    }
+  }
   dirs_.InvalidateTree(from);
   dirs_.InvalidateTree(to);
   dirs_.Remove(ParentPath(from), BaseName(from));

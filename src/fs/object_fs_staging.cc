@@ -137,7 +137,7 @@ void ObjectFs::FeedStreamLocked(const InodePtr& inode) {
     WriteOptions w = WriteOptionsFor(snap.info);
     for (const char* name : {"mtime", "ctime", "atime"}) w.user_metadata.erase(name);
     auto stream = StreamingUpload::Start(store_, io_pool_.get(), FileKeyOf(snap.path), w,
-                                         config_.part_size, config_.upload_parallelism);
+                                         config_.part_size, config_.upload_parallelism, journal_);
     if (!stream.ok()) {
       PAILFS_LOG(kDebug) << "no streaming upload for \"" << snap.path
                          << "\": " << stream.status().ToString();

@@ -54,6 +54,10 @@ struct OpenFile {
   bool no_stream = false;  // starting one failed: upload at close
   bool dirty = false;                  // staged data not yet uploaded
   bool kept = false;                   // FlushAll gave up; left on disk
+  // The UploadJournal has a record of the staged data; `committed`: a
+  // close/fsync asked for exactly the staged content (see object_fs.h).
+  bool journaled = false;
+  bool committed = false;
   int handles = 0;
   std::set<uint64_t> fhs;              // open handle ids
 };

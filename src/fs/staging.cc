@@ -1,6 +1,8 @@
 #include "src/fs/staging.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,7 +23,10 @@ Status ErrnoStatus(int err, const std::string& what) {
 
 StagedFile::~StagedFile() {
   if (fd_ >= 0) ::close(fd_);
-  if (!keep_) ::unlink(path_.c_str());
+  if (!keep_) {
+    ::unlink(path_.c_str());
+    ::unlink((path_ + ".key").c_str());  // left by an earlier mount's Keep
+  }
 }
 
 uint64_t StagedFile::size() const {
@@ -86,12 +91,7 @@ void StagedFile::Keep(const std::string& key) {
   ::close(fd);
 }
 
-Result<std::unique_ptr<StagingArea>> StagingArea::Open(const std::string& tmp_dir,
-                                                       const std::string& tag) {
-  std::string dir = tmp_dir;
-  if (dir.empty()) dir = "/var/tmp";
-  if (dir.back() != '/') dir += '/';
-  dir += "pailfs-" + std::to_string(::geteuid()) + "-" + tag;
+Result<std::string> StagingArea::MakePrivateDir(const std::string& dir) {
   if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
     return ErrnoStatus(errno, "create staging directory " + dir);
   }
@@ -106,7 +106,49 @@ Result<std::unique_ptr<StagingArea>> StagingArea::Open(const std::string& tmp_di
   if ((st.st_mode & 077) != 0 && ::chmod(dir.c_str(), 0700) != 0) {
     return ErrnoStatus(errno, "make staging directory " + dir + " private");
   }
+  return dir;
+}
+
+namespace {
+
+std::string TagDir(const std::string& tmp_dir, const std::string& tag) {
+  std::string dir = tmp_dir;
+  if (dir.empty()) dir = "/var/tmp";
+  if (dir.back() != '/') dir += '/';
+  return dir + "pailfs-" + std::to_string(::geteuid()) + "-" + tag;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<StagingArea>> StagingArea::Open(const std::string& tmp_dir,
+                                                       const std::string& tag) {
+  PAILFS_ASSIGN_OR_RETURN(std::string dir, MakePrivateDir(TagDir(tmp_dir, tag)));
   return std::unique_ptr<StagingArea>(new StagingArea(dir));
+}
+
+Result<std::unique_ptr<StagingArea>> StagingArea::OpenExclusive(const std::string& tmp_dir,
+                                                                const std::string& tag) {
+  constexpr int kSlots = 64;
+  const std::string base = TagDir(tmp_dir, tag);
+  for (int slot = 1; slot <= kSlots; ++slot) {
+    std::string candidate = slot == 1 ? base : base + "." + std::to_string(slot);
+    PAILFS_ASSIGN_OR_RETURN(std::string dir, MakePrivateDir(candidate));
+    const std::string lock_path = dir + "/.lock";
+    int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return ErrnoStatus(errno, "open " + lock_path);
+    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) {
+      return std::unique_ptr<StagingArea>(new StagingArea(dir, fd));
+    }
+    int err = errno;
+    ::close(fd);
+    if (err != EWOULDBLOCK) return ErrnoStatus(err, "lock " + lock_path);
+  }
+  return Status::FromErrno(EBUSY, "all " + std::to_string(kSlots) + " staging directories " + base +
+                                      "* are in use by other mounts");
+}
+
+StagingArea::~StagingArea() {
+  if (lock_fd_ >= 0) ::close(lock_fd_);
 }
 
 Result<std::unique_ptr<StagedFile>> StagingArea::Create() {
@@ -114,6 +156,35 @@ Result<std::unique_ptr<StagedFile>> StagingArea::Create() {
   int fd = ::mkostemp(path.data(), O_CLOEXEC);  // mode 0600
   if (fd < 0) return ErrnoStatus(errno, "create staged file in " + dir_);
   return std::unique_ptr<StagedFile>(new StagedFile(fd, path));
+}
+
+Result<std::unique_ptr<StagedFile>> StagingArea::Adopt(const std::string& name) {
+  std::string path = dir_ + "/" + name;
+  int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return ErrnoStatus(errno, "open staged file " + path);
+  return std::unique_ptr<StagedFile>(new StagedFile(fd, path));
+}
+
+std::vector<std::string> StagingArea::StageNames() const {
+  std::vector<std::string> names;
+  DIR* d = ::opendir(dir_.c_str());
+  if (d == nullptr) return names;
+  while (struct dirent* e = ::readdir(d)) {
+    std::string name = e->d_name;
+    if (name.rfind("stage-", 0) == 0 && name.find('.') == std::string::npos) names.push_back(name);
+  }
+  ::closedir(d);
+  return names;
+}
+
+Result<std::string> StagingArea::SetAside(const std::string& name, const std::string& key) {
+  PAILFS_ASSIGN_OR_RETURN(std::string dir, MakePrivateDir(dir_ + "/recovered"));
+  std::string from = dir_ + "/" + name, to = dir + "/" + name;
+  if (::rename(from.c_str(), to.c_str()) != 0) return ErrnoStatus(errno, "move " + from);
+  ::unlink((from + ".key").c_str());
+  StagedFile sidecar(-1, to);
+  sidecar.Keep(key);
+  return to;
 }
 
 }  // namespace pailfs::fs

@@ -15,9 +15,9 @@ constexpr int kPartsPerSize = 1000;  // part size doubles after this many parts
 
 Result<std::unique_ptr<StreamingUpload>> StreamingUpload::Start(
     ObjectStore* store, ThreadPool* pool, const std::string& key, const WriteOptions& write,
-    uint64_t part_size, int parallelism) {
+    uint64_t part_size, int parallelism, UploadJournal* journal) {
   PAILFS_ASSIGN_OR_RETURN(std::unique_ptr<MultipartSession> session,
-                          MultipartSession::Create(store, pool, key, write, parallelism));
+                          MultipartSession::Create(store, pool, key, write, parallelism, journal));
   return std::unique_ptr<StreamingUpload>(
       new StreamingUpload(std::move(session), key, std::max(part_size, kMinPartSize)));
 }

@@ -37,7 +37,8 @@ class StreamingUpload {
   static Result<std::unique_ptr<StreamingUpload>> Start(ObjectStore* store, ThreadPool* pool,
                                                         const std::string& key,
                                                         const WriteOptions& write,
-                                                        uint64_t part_size, int parallelism);
+                                                        uint64_t part_size, int parallelism,
+                                                        UploadJournal* journal = nullptr);
 
   // Sends whole parts of [sent(), size) from `fd`, keeping one byte back.
   void Feed(int fd, uint64_t size);

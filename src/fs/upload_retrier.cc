@@ -1,18 +1,20 @@
 #include "src/fs/upload_retrier.h"
 
+#include <algorithm>
+
 #include "pailfs/log.h"
 
 namespace pailfs::fs {
 
 UploadRetrier::UploadRetrier(Clock* clock, std::chrono::seconds min_delay,
                              std::chrono::seconds max_delay, Attempt attempt,
-                             std::chrono::milliseconds poll)
+                             std::chrono::milliseconds poll, int workers)
     : clock_(clock),
       min_delay_(min_delay),
       max_delay_(max_delay < min_delay ? min_delay : max_delay),
       attempt_(std::move(attempt)),
       poll_(poll) {
-  worker_ = std::thread([this] { Run(); });
+  for (int i = 0; i < std::max(1, workers); ++i) workers_.emplace_back([this] { Run(); });
 }
 
 UploadRetrier::~UploadRetrier() { Stop(); }
@@ -23,17 +25,19 @@ void UploadRetrier::Stop() {
     stop_ = true;
   }
   cv_.notify_all();
-  if (worker_.joinable()) worker_.join();
+  for (std::thread& t : workers_) {
+    if (t.joinable()) t.join();
+  }
 }
 
-void UploadRetrier::Enqueue(const InodePtr& inode) {
+void UploadRetrier::Enqueue(const InodePtr& inode, bool now) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (items_.count(inode->ino)) return;
     Item item;
     item.inode = inode;
     item.delay = min_delay_;
-    item.due = clock_->MonotonicNow() + min_delay_;
+    item.due = clock_->MonotonicNow() + (now ? std::chrono::nanoseconds(0) : min_delay_);
     items_.emplace(inode->ino, std::move(item));
   }
   cv_.notify_all();
@@ -48,34 +52,39 @@ std::vector<InodePtr> UploadRetrier::Pending() const {
 
 void UploadRetrier::Run() {
   for (;;) {
-    std::vector<InodePtr> due;
+    InodePtr inode;
     {
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait_for(lock, poll_, [this] { return stop_; });
       if (stop_) return;
       auto now = clock_->MonotonicNow();
       for (auto& [ino, item] : items_) {
-        if (item.due <= now) due.push_back(item.inode);
+        if (!item.running && item.due <= now) {
+          item.running = true;
+          inode = item.inode;
+          break;
+        }
       }
     }
-    for (const InodePtr& inode : due) {
-      Status s = attempt_(inode);
-      std::lock_guard<std::mutex> lock(mu_);
-      auto it = items_.find(inode->ino);
-      if (it == items_.end()) continue;
-      if (s.ok()) {
-        items_.erase(it);
-        continue;
-      }
-      Item& item = it->second;
-      ++item.failures;
-      item.delay = std::min(item.delay * 2, max_delay_);
-      item.due = clock_->MonotonicNow() + item.delay;
-      PAILFS_LOG(kWarning) << "background upload of inode " << inode->ino << " failed (attempt "
-                           << item.failures << "), retrying in "
-                           << std::chrono::duration_cast<std::chrono::seconds>(item.delay).count()
-                           << "s: " << s.ToString();
+    if (!inode) continue;
+    Status s = attempt_(inode);
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = items_.find(inode->ino);
+    if (it == items_.end()) continue;
+    Item& item = it->second;
+    item.running = false;
+    if (s.ok()) {
+      items_.erase(it);
+      cv_.notify_all();
+      continue;
     }
+    ++item.failures;
+    item.delay = std::min(item.delay * 2, max_delay_);
+    item.due = clock_->MonotonicNow() + item.delay;
+    PAILFS_LOG(kWarning) << "background upload of inode " << inode->ino << " failed (attempt "
+                         << item.failures << "), retrying in "
+                         << std::chrono::duration_cast<std::chrono::seconds>(item.delay).count()
+                         << "s: " << s.ToString();
   }
 }
 

@@ -1,7 +1,10 @@
-// UploadRetrier: retries, in the background, uploads that failed at close.
+// UploadRetrier: runs uploads in the background: those that failed at
+// close, those a write-back close left to it, and those a crash left.
 //
-// Each queued inode is attempted after retry_min_delay, then with a delay
-// that doubles up to retry_max_delay; every failure is logged. Time is read
+// Each queued inode is attempted after retry_min_delay (at once when
+// queued with `now`), then with a delay that doubles up to
+// retry_max_delay; every failure is logged. Up to `workers` attempts run
+// at the same time (one per inode). Time is read
 // only through the Clock (a FakeClock drives it in tests); the worker
 // thread re-checks the clock every `poll` of real time or when woken. An
 // attempt that returns OK (uploaded, or nothing left to do) ends the
@@ -31,13 +34,13 @@ class UploadRetrier {
 
   UploadRetrier(Clock* clock, std::chrono::seconds min_delay, std::chrono::seconds max_delay,
                 Attempt attempt,
-                std::chrono::milliseconds poll = std::chrono::milliseconds(20));
+                std::chrono::milliseconds poll = std::chrono::milliseconds(20), int workers = 1);
   ~UploadRetrier();
   UploadRetrier(const UploadRetrier&) = delete;
   UploadRetrier& operator=(const UploadRetrier&) = delete;
 
-  void Enqueue(const InodePtr& inode);
-  // Inodes still waiting for a successful attempt.
+  void Enqueue(const InodePtr& inode, bool now = false);
+  // Inodes still waiting for a successful attempt (also those running).
   std::vector<InodePtr> Pending() const;
   // Stops the worker (idempotent); queued inodes stay listed by Pending().
   void Stop();
@@ -48,6 +51,7 @@ class UploadRetrier {
     std::chrono::steady_clock::time_point due;
     std::chrono::nanoseconds delay;
     int failures = 0;
+    bool running = false;
   };
   void Run();
 
@@ -59,7 +63,7 @@ class UploadRetrier {
   std::condition_variable cv_;
   std::map<Ino, Item> items_;  // guarded by mu_
   bool stop_ = false;          // guarded by mu_
-  std::thread worker_;
+  std::vector<std::thread> workers_;
 };
 
 }  // namespace pailfs::fs

@@ -43,7 +43,7 @@ Result<std::string> Uploader::UploadParts(const std::string& key, int fd, uint64
                                           const RemotePrefix& prefix, const WriteOptions& write) {
   const int parallelism = std::max(1, options_.parallelism);
   PAILFS_ASSIGN_OR_RETURN(std::unique_ptr<MultipartSession> session,
-                          MultipartSession::Create(store_, pool_, key, write, parallelism));
+                          MultipartSession::Create(store_, pool_, key, write, parallelism, options_.journal));
   const uint64_t part_size = PartSize(size, options_.part_size);
   int number = 1;
   // The remote prefix in copied parts (a copy moves no bytes through us, so

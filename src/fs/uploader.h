@@ -15,6 +15,7 @@
 
 #include "pailfs/object_store.h"
 #include "pailfs/status.h"
+#include "pailfs/upload_journal.h"
 #include "src/common/thread_pool.h"
 
 namespace pailfs::fs {
@@ -26,6 +27,7 @@ struct UploadOptions {
   uint64_t multipart_threshold = 16ull << 20;
   uint64_t part_size = 8ull << 20;  // minimum; grows with the file
   int parallelism = 8;
+  UploadJournal* journal = nullptr;  // records multipart upload ids (may be null)
 };
 
 // The part size for an object of `size` bytes: at least `min_part`, large

@@ -11,7 +11,7 @@ Control API on the same port, never forwarded:
   POST /__fault__/rules   body: JSON list of rules (appended)
       {"match": {"method": "GET", "path_regex": "...", "query_regex": "..."},
        "action": "status503_slowdown" | "status500" | "reset_mid_body" |
-                 "stall" | "truncate" | "latency_ms",
+                 "stall" | "hold" | "truncate" | "latency_ms",
        "count": N,          # applies to the next N matching requests (default 1)
        "param": ...}        # action-specific, see below
   GET  /__fault__/rules   the rules with their remaining counts
@@ -29,6 +29,8 @@ rule with a remaining count that matches wins):
                       or a number S (phase "before"): forwards, then sends
                       nothing (before) or only the headers (after_headers),
                       waits S seconds (default 60, at most 600), then closes
+  hold                param S (default 60, at most 600): never forwards (the
+                      server does not see the request), waits S seconds, closes
   truncate            forwards, sends the real Content-Length but only half
                       the body, then closes
   latency_ms          waits param milliseconds (default 100), then forwards
@@ -54,7 +56,7 @@ import urllib.parse
 
 CONTROL_PREFIX = "/__fault__/"
 MAX_STALL_SECONDS = 600.0
-ACTIONS = ("status503_slowdown", "status500", "reset_mid_body", "stall", "truncate",
+ACTIONS = ("status503_slowdown", "status500", "reset_mid_body", "stall", "hold", "truncate",
            "latency_ms")
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te",
               "trailer", "upgrade"}
@@ -226,6 +228,10 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
             return self.send_simple(503, s3_error_xml("SlowDown", "Please reduce your request rate."))
         if action == "status500":
             return self.send_simple(500, s3_error_xml("InternalError", "Injected internal error."))
+        if action == "hold":
+            STOP.wait(min(max(float(param if param is not None else 60), 0.0), MAX_STALL_SECONDS))
+            self.close_connection = True
+            return None
         if action == "latency_ms":
             STOP.wait(min(float(param if param is not None else 100) / 1000.0, MAX_STALL_SECONDS))
         resp = self.forward(target, body)

@@ -1,0 +1,76 @@
+// UploadJournal: what a mount must finish after a crash.
+//
+// The filesystem records here, before it depends on them:
+//   - every staged file holding data not yet in the store (its file name in
+//     the staging directory, destination key, length, remote prefix and the
+//     metadata to upload with it), and whether a close or fsync asked for
+//     exactly this content ("committed") or it is still being written;
+//   - every multipart upload it created and has not completed or aborted;
+//   - every folder rename in progress (copy, then delete).
+// The next mount of the same bucket reads the journal before it serves
+// requests: committed data is uploaded again (and served from the staged
+// copy meanwhile), data still being written is moved aside for the
+// operator (never published half-written), orphaned multipart uploads are
+// aborted and unfinished folder renames are finished.
+//
+// Records are durable against a crash of the process once a call returns;
+// against a crash of the machine only after Sync().
+//
+// Thread-safety: implementations must be safe to call from any thread.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "pailfs/status.h"
+
+namespace pailfs {
+
+struct JournaledUpload {
+  std::string stage;       // file name inside the staging directory
+  std::string key;         // destination object
+  bool committed = false;  // a close/fsync asked for this content
+  uint64_t size = 0;
+  // Bytes [0, base_len) are those of version base_etag of base_key.
+  std::string base_key;
+  std::string base_etag;
+  uint64_t base_len = 0;
+  std::string content_type;
+  std::map<std::string, std::string> user_metadata;
+};
+
+struct JournaledMultipart {
+  std::string upload_id;
+  std::string key;
+};
+
+// A folder rename: every path below `from` moves below `to` (mount paths).
+struct JournaledRename {
+  std::string from;
+  std::string to;
+};
+
+class UploadJournal {
+ public:
+  virtual ~UploadJournal() = default;
+
+  virtual Status PutUpload(const JournaledUpload& upload) = 0;  // replaces by stage
+  virtual Status RemoveUpload(const std::string& stage) = 0;
+  virtual Result<std::vector<JournaledUpload>> Uploads() = 0;
+
+  virtual Status AddMultipart(const JournaledMultipart& upload) = 0;
+  virtual Status RemoveMultipart(const std::string& upload_id) = 0;
+  virtual Result<std::vector<JournaledMultipart>> Multiparts() = 0;
+
+  virtual Status AddRename(const JournaledRename& rename) = 0;  // replaces by `from`
+  virtual Status RemoveRename(const std::string& from) = 0;
+  virtual Result<std::vector<JournaledRename>> Renames() = 0;
+
+  // Makes every record so far durable on disk (fsync).
+  virtual Status Sync() = 0;
+};
+
+}  // namespace pailfs

@@ -1,0 +1,160 @@
+#include "src/cache/upload_journal.h"
+
+#include <optional>
+
+#include "pailfs/log.h"
+#include "src/cache/record_io.h"
+
+namespace pailfs::cache {
+namespace {
+
+constexpr const char* kUploads = "uploads";
+constexpr const char* kMultipart = "multipart";
+constexpr const char* kRenames = "renames";
+constexpr unsigned char kUploadFormat = 1;
+
+std::string EncodeUpload(const JournaledUpload& u) {
+  RecordWriter w;
+  w.U8(kUploadFormat);
+  w.Str(u.key);
+  w.U8(u.committed ? 1 : 0);
+  w.U64(u.size);
+  w.Str(u.base_key);
+  w.Str(u.base_etag);
+  w.U64(u.base_len);
+  w.Str(u.content_type);
+  w.U64(u.user_metadata.size());
+  for (const auto& [name, value] : u.user_metadata) {
+    w.Str(name);
+    w.Str(value);
+  }
+  return w.Take();
+}
+
+std::optional<JournaledUpload> DecodeUpload(std::string_view stage, std::string_view data) {
+  RecordReader r(data);
+  JournaledUpload u;
+  u.stage = std::string(stage);
+  unsigned char format, committed;
+  uint64_t n;
+  if (!r.U8(&format) || format != kUploadFormat || !r.Str(&u.key) || !r.U8(&committed) ||
+      !r.U64(&u.size) || !r.Str(&u.base_key) || !r.Str(&u.base_etag) || !r.U64(&u.base_len) ||
+      !r.Str(&u.content_type) || !r.U64(&n) || n > data.size()) {
+    return std::nullopt;
+  }
+  u.committed = committed != 0;
+  for (uint64_t i = 0; i < n; ++i) {
+    std::string name, value;
+    if (!r.Str(&name) || !r.Str(&value)) return std::nullopt;
+    u.user_metadata.emplace(std::move(name), std::move(value));
+  }
+  if (!r.done()) return std::nullopt;
+  return u;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<LmdbUploadJournal>> LmdbUploadJournal::Open(const std::string& dir,
+                                                                   size_t map_size) {
+  PAILFS_ASSIGN_OR_RETURN(std::unique_ptr<LmdbEnv> env,
+                          LmdbEnv::Open(dir, map_size, {kUploads, kMultipart, kRenames}));
+  return std::unique_ptr<LmdbUploadJournal>(new LmdbUploadJournal(std::move(env)));
+}
+
+Status LmdbUploadJournal::Put(const char* db, const std::string& key, const std::string& value) {
+  if (key.empty() || key.size() > static_cast<size_t>(mdb_env_get_maxkeysize(env_->env()))) {
+    return InvalidArgument(std::string("journal ") + db + ": key of " +
+                           std::to_string(key.size()) + " bytes cannot be recorded");
+  }
+  PAILFS_ASSIGN_OR_RETURN(Txn txn, Txn::Begin(*env_, true));
+  MDB_val k = Val(key), v = Val(value);
+  int rc = mdb_put(txn.get(), env_->dbi(db), &k, &v, 0);
+  if (rc != 0) return LmdbStatus(rc, std::string("journal ") + db);
+  return txn.Commit();
+}
+
+Status LmdbUploadJournal::Remove(const char* db, const std::string& key) {
+  if (key.empty() || key.size() > static_cast<size_t>(mdb_env_get_maxkeysize(env_->env()))) {
+    return Status::Ok();  // never recorded
+  }
+  PAILFS_ASSIGN_OR_RETURN(Txn txn, Txn::Begin(*env_, true));
+  MDB_val k = Val(key);
+  int rc = mdb_del(txn.get(), env_->dbi(db), &k, nullptr);
+  if (rc != 0 && rc != MDB_NOTFOUND) return LmdbStatus(rc, std::string("journal ") + db);
+  return txn.Commit();
+}
+
+Status LmdbUploadJournal::Scan(
+    const char* db, const std::function<void(std::string_view, std::string_view)>& each) {
+  PAILFS_ASSIGN_OR_RETURN(Txn txn, Txn::Begin(*env_, false));
+  MDB_cursor* cursor = nullptr;
+  int rc = mdb_cursor_open(txn.get(), env_->dbi(db), &cursor);
+  if (rc != 0) return LmdbStatus(rc, std::string("journal ") + db);
+  MDB_val k, v;
+  for (rc = mdb_cursor_get(cursor, &k, &v, MDB_FIRST); rc == 0;
+       rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)) {
+    each(View(k), View(v));
+  }
+  mdb_cursor_close(cursor);
+  if (rc != MDB_NOTFOUND) return LmdbStatus(rc, std::string("journal ") + db);
+  return Status::Ok();
+}
+
+Status LmdbUploadJournal::PutUpload(const JournaledUpload& upload) {
+  return Put(kUploads, upload.stage, EncodeUpload(upload));
+}
+
+Status LmdbUploadJournal::RemoveUpload(const std::string& stage) { return Remove(kUploads, stage); }
+
+Result<std::vector<JournaledUpload>> LmdbUploadJournal::Uploads() {
+  std::vector<JournaledUpload> out;
+  PAILFS_RETURN_IF_ERROR(Scan(kUploads, [&](std::string_view k, std::string_view v) {
+    std::optional<JournaledUpload> u = DecodeUpload(k, v);
+    if (u) {
+      out.push_back(std::move(*u));
+    } else {
+      PAILFS_LOG(kError) << "journal: unreadable record for staged file " << k;
+    }
+  }));
+  return out;
+}
+
+Status LmdbUploadJournal::AddMultipart(const JournaledMultipart& upload) {
+  return Put(kMultipart, upload.upload_id, upload.key);
+}
+
+Status LmdbUploadJournal::RemoveMultipart(const std::string& upload_id) {
+  return Remove(kMultipart, upload_id);
+}
+
+Result<std::vector<JournaledMultipart>> LmdbUploadJournal::Multiparts() {
+  std::vector<JournaledMultipart> out;
+  PAILFS_RETURN_IF_ERROR(Scan(kMultipart, [&](std::string_view k, std::string_view v) {
+    out.push_back(JournaledMultipart{std::string(k), std::string(v)});
+  }));
+  return out;
+}
+
+Status LmdbUploadJournal::AddRename(const JournaledRename& rename) {
+  return Put(kRenames, rename.from.empty() ? "/" : rename.from, rename.to);
+}
+
+Status LmdbUploadJournal::RemoveRename(const std::string& from) {
+  return Remove(kRenames, from.empty() ? "/" : from);
+}
+
+Result<std::vector<JournaledRename>> LmdbUploadJournal::Renames() {
+  std::vector<JournaledRename> out;
+  PAILFS_RETURN_IF_ERROR(Scan(kRenames, [&](std::string_view k, std::string_view v) {
+    out.push_back(JournaledRename{k == "/" ? std::string() : std::string(k), std::string(v)});
+  }));
+  return out;
+}
+
+Status LmdbUploadJournal::Sync() {
+  int rc = mdb_env_sync(env_->env(), 1);
+  if (rc != 0) return LmdbStatus(rc, "journal sync");
+  return Status::Ok();
+}
+
+}  // namespace pailfs::cache

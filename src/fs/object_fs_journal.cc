@@ -1,0 +1,209 @@
+// ObjectFs: the upload journal: what is recorded while files are written,
+// the write-back close, and the recovery of what a crash left undone.
+//
+// Invariant: a record marked committed describes the staged file's exact
+// content (a modification first marks the record as being written), so
+// recovery uploads only content a close or fsync asked for; content still
+// being written is moved aside, never published.
+#include <cerrno>
+#include <set>
+#include <unistd.h>
+
+#include "pailfs/log.h"
+#include "src/fs/object_fs.h"
+
+namespace pailfs::fs {
+
+Status ObjectFs::JournalLocked(const InodePtr& inode, bool committed) {
+  OpenFile* of = inode->open.get();
+  if (journal_ == nullptr || !of || !of->staged) return Status::Ok();
+  auto snap = inodes_.Snap(inode);
+  NodeInfo info = snap.info;
+  info.size = of->size;
+  WriteOptions w = WriteOptionsFor(info);
+  JournaledUpload u;
+  u.stage = of->staged->name();
+  u.key = FileKeyOf(snap.path);
+  u.committed = committed;
+  u.size = of->size;
+  u.base_key = of->base.key;
+  u.base_etag = of->base.etag;
+  u.base_len = of->base.len;
+  u.content_type = w.content_type;
+  u.user_metadata = w.user_metadata;
+  Status s = journal_->PutUpload(u);
+  if (!s.ok()) {
+    PAILFS_LOG(kWarning) << "journal: cannot record staged data of \"" << snap.path
+                         << "\": " << s.ToString();
+    return s;
+  }
+  of->journaled = true;
+  of->committed = committed;
+  return Status::Ok();
+}
+
+void ObjectFs::UnjournalLocked(const InodePtr& inode) {
+  OpenFile* of = inode->open.get();
+  if (journal_ == nullptr || !of || !of->journaled || !of->staged) return;
+  Status s = journal_->RemoveUpload(of->staged->name());
+  if (!s.ok()) PAILFS_LOG(kWarning) << "journal: " << s.ToString();
+  of->journaled = false;
+  of->committed = false;
+}
+
+Status ObjectFs::BeforeChangeLocked(const InodePtr& inode) {
+  OpenFile* of = inode->open.get();
+  if (!of || !of->staged) return Status::Ok();  // recorded once staged (CreateStagedLocked)
+  if (config_.write_back && of->dirty && of->committed) {
+    // A write-back close promised this version: it goes up before it changes.
+    PAILFS_RETURN_IF_ERROR(UploadLocked(inode));
+  }
+  if (journal_ != nullptr && (!of->journaled || of->committed)) {
+    (void)JournalLocked(inode, false);  // logged; the data itself is staged
+  }
+  return Status::Ok();
+}
+
+Status ObjectFs::CommitLocallyLocked(const InodePtr& inode) {
+  OpenFile* of = inode->open.get();
+  PAILFS_RETURN_IF_ERROR(of->staged->Sync());
+  PAILFS_RETURN_IF_ERROR(JournalLocked(inode, true));
+  return journal_->Sync();
+}
+
+void ObjectFs::Recover() {
+  if (journal_ == nullptr) return;
+  AbortOrphanedUploads();
+  FinishRenames();
+  AdoptStagedFiles();
+}
+
+void ObjectFs::AbortOrphanedUploads() {
+  Result<std::vector<JournaledMultipart>> uploads = journal_->Multiparts();
+  if (!uploads.ok()) {
+    PAILFS_LOG(kError) << "journal: " << uploads.status().ToString();
+    return;
+  }
+  for (const JournaledMultipart& m : *uploads) {
+    Status s = store_->AbortMultipartUpload(m.key, m.upload_id);
+    if (!s.ok() && s.code() != Code::kNotFound) {
+      PAILFS_LOG(kWarning) << "recovery: abort of multipart upload " << m.upload_id << " for "
+                           << m.key << " failed (tried again at the next mount): "
+                           << s.ToString();
+      continue;
+    }
+    PAILFS_LOG(kInfo) << "recovery: aborted multipart upload " << m.upload_id << " for " << m.key
+                      << " left by an earlier mount";
+    if (Status r = journal_->RemoveMultipart(m.upload_id); !r.ok()) {
+      PAILFS_LOG(kWarning) << "journal: " << r.ToString();
+    }
+  }
+}
+
+void ObjectFs::FinishRenames() {
+  Result<std::vector<JournaledRename>> renames = journal_->Renames();
+  if (!renames.ok()) {
+    PAILFS_LOG(kError) << "journal: " << renames.status().ToString();
+    return;
+  }
+  for (const JournaledRename& r : *renames) {
+    // RenameDir copies whatever is still below `from` and then deletes it.
+    Status s = RenameDir(r.from, r.to);
+    if (!s.ok()) {
+      (void)journal_->AddRename(r);  // RenameDir forgot it
+      PAILFS_LOG(kError) << "recovery: could not finish the rename of \"" << r.from << "\" to \""
+                         << r.to << "\" (tried again at the next mount): " << s.ToString();
+      continue;
+    }
+    PAILFS_LOG(kInfo) << "recovery: finished the rename of \"" << r.from << "\" to \"" << r.to
+                      << "\" an earlier mount was doing";
+  }
+}
+
+void ObjectFs::AdoptStagedFiles() {
+  Result<std::vector<JournaledUpload>> uploads = journal_->Uploads();
+  if (!uploads.ok()) {
+    PAILFS_LOG(kError) << "journal: " << uploads.status().ToString()
+                       << "; staged files in " << staging_->dir() << " are left untouched";
+    return;
+  }
+  std::set<std::string> journaled;
+  for (const JournaledUpload& u : *uploads) {
+    journaled.insert(u.stage);
+    AdoptUpload(u);
+  }
+  // Staged files nobody recorded held data already uploaded (or nothing).
+  for (const std::string& name : staging_->StageNames()) {
+    if (journaled.count(name)) continue;
+    const std::string path = staging_->dir() + "/" + name;
+    if (::access((path + ".key").c_str(), F_OK) == 0) continue;  // kept for the operator
+    ::unlink(path.c_str());
+  }
+}
+
+void ObjectFs::AdoptUpload(const JournaledUpload& u) {
+  const bool in_prefix = u.key.size() > config_.prefix.size() &&
+                         u.key.compare(0, config_.prefix.size(), config_.prefix) == 0;
+  const std::string path = in_prefix ? u.key.substr(config_.prefix.size()) : std::string();
+  auto set_aside = [&](const std::string& why) {
+    Result<std::string> moved = staging_->SetAside(u.stage, u.key);
+    PAILFS_LOG(kError) << "recovery: " << why << "; the data meant for " << u.key
+                       << (moved.ok() ? " is kept at " + *moved
+                                      : " could not be moved aside: " + moved.status().ToString());
+    if (Status s = journal_->RemoveUpload(u.stage); !s.ok()) {
+      PAILFS_LOG(kWarning) << "journal: " << s.ToString();
+    }
+  };
+  if (!u.committed) return set_aside("a file was being written when the last mount stopped");
+  if (!in_prefix) return set_aside("the file lies outside this mount's prefix");
+  Result<std::unique_ptr<StagedFile>> staged = staging_->Adopt(u.stage);
+  if (!staged.ok()) {
+    PAILFS_LOG(kError) << "recovery: the staged data of " << u.key
+                       << " is gone: " << staged.status().ToString();
+    (void)journal_->RemoveUpload(u.stage);
+    return;
+  }
+  if (Status s = (*staged)->Truncate(u.size); !s.ok()) {
+    PAILFS_LOG(kError) << "recovery: " << s.ToString();
+    return;  // the record stays; the file is kept (not adopted)
+  }
+  ObjectInfo head;
+  head.key = u.key;
+  head.size = u.size;
+  head.content_type = u.content_type;
+  head.user_metadata = u.user_metadata;
+  head.last_modified = clock_->Now();
+  NodeInfo info;
+  info.kind = Kind::kFile;
+  ApplyHead(head, &info);
+  info.kind = Kind::kFile;
+  // The version now stored under the key (a rename deletes it).
+  if (Result<ObjectInfo> stored = store_->Head(u.key); stored.ok()) {
+    info.etag = stored->etag;
+  } else {
+    info.etag.clear();
+  }
+  InodePtr inode = inodes_.Create(path, info, 0, Mono());
+  {
+    std::lock_guard<std::mutex> lock(inode->mu);
+    OpenFile* of = OpenStateLocked(inode);
+    of->staged = std::move(staged).value();
+    of->size = u.size;
+    of->base.len = u.base_len;
+    of->base.key = u.base_key;
+    of->base.etag = u.base_etag;
+    of->dirty = true;
+    of->journaled = true;
+    of->committed = true;
+    inodes_.With(inode, [&](Inode& n) {
+      n.local = true;
+      n.info.size = u.size;
+    });
+  }
+  dirs_.Upsert(ParentPath(path), BaseName(path), ListedFor(u.key, info));
+  PAILFS_LOG(kWarning) << "recovery: \"" << path << "\" (" << u.size
+                       << " bytes) was not uploaded when the last mount stopped; uploading it";
+  retrier_->Enqueue(inode, true);
+}
+
+}  // namespace pailfs::fs
