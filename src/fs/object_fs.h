@@ -53,12 +53,14 @@
 #include <unordered_map>
 #include <vector>
 
+#include "pailfs/block_cache.h"
 #include "pailfs/clock.h"
 #include "pailfs/filesystem.h"
 #include "pailfs/fs_config.h"
 #include "pailfs/meta_cache.h"
 #include "pailfs/object_store.h"
 #include "src/common/thread_pool.h"
+#include "src/fs/block_fetcher.h"
 #include "src/fs/dir_cache.h"
 #include "src/fs/inode_table.h"
 #include "src/fs/metadata_fetcher.h"
@@ -72,9 +74,11 @@ namespace pailfs::fs {
 
 class ObjectFs final : public Filesystem {
  public:
-  // `meta_cache` (may be null) keeps metadata and listings across mounts.
+  // `meta_cache` (may be null) keeps metadata and listings across mounts;
+  // `block_cache` (may be null) keeps object data.
   ObjectFs(const FsConfig& config, ObjectStore* store, Clock* clock,
-           std::unique_ptr<StagingArea> staging, MetaCache* meta_cache = nullptr);
+           std::unique_ptr<StagingArea> staging, MetaCache* meta_cache = nullptr,
+           BlockCache* block_cache = nullptr);
   ~ObjectFs() override;
 
   Result<Entry> Lookup(const Caller& c, Ino parent, const std::string& name) override;
@@ -255,6 +259,7 @@ class ObjectFs final : public Filesystem {
   std::unique_ptr<ThreadPool> copy_pool_;  // folder rename copies
   MetadataFetcher fetcher_;
   Uploader uploader_;
+  BlockFetcher blocks_;  // data blocks for every reader: block cache, single flight
 
   // Read-ahead of file metadata per folder (PrefetchAround). Lock order:
   // prefetch_mu_ -> DirCache's lock.
