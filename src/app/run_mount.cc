@@ -14,6 +14,7 @@
 
 #include "pailfs/log.h"
 #include "pailfs/s3_client.h"
+#include "src/cache/block_store.h"
 #include "src/cache/meta_store.h"
 #include "src/fs/staging.h"
 #include "src/fuse/mount.h"
@@ -149,6 +150,20 @@ int RunMount(AppConfig config) {
       meta_dir.clear();
     }
   }
+  // The block cache of this mount identity, in "blocks" below the same
+  // folder; probed the same way.
+  std::string block_dir;
+  if (config.cache_size > 0) {
+    const bool chosen = !config.cache_dir.empty();
+    block_dir = (chosen ? config.cache_dir : DefaultCacheDir()) + "/" + config.fs.staging_tag +
+                "/blocks";
+    auto probe = cache::LmdbBlockCache::Open(block_dir, config.cache_size);
+    if (!probe.ok() && chosen) return Fail("cache_dir: " + probe.status().message());
+    if (!probe.ok()) {
+      std::fprintf(stderr, "pailfs: no block cache (%s)\n", probe.status().message().c_str());
+      block_dir.clear();
+    }
+  }
   if (auto area = fs::StagingArea::Open(config.fs.tmp_dir, config.fs.staging_tag); !area.ok()) {
     return Fail("tmp_dir: " + area.status().message());
   }
@@ -170,7 +185,17 @@ int RunMount(AppConfig config) {
       PAILFS_LOG(kWarning) << "no metadata cache: " << opened.status().ToString();
     }
   }
-  auto fs = NewObjectFilesystem(config.fs, client->get(), SystemClock(), meta_cache.get());
+  std::unique_ptr<cache::LmdbBlockCache> block_cache;
+  if (!block_dir.empty()) {
+    auto opened = cache::LmdbBlockCache::Open(block_dir, config.cache_size);
+    if (opened.ok()) {
+      block_cache = std::move(opened).value();
+    } else {
+      PAILFS_LOG(kWarning) << "no block cache: " << opened.status().ToString();
+    }
+  }
+  auto fs = NewObjectFilesystem(config.fs, client->get(), SystemClock(), meta_cache.get(),
+                                block_cache.get());
   if (!fs.ok()) {
     (*mount)->Unmount();
     return Fail("cannot start the filesystem: " + fs.status().message());
