@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <optional>
-#include <vector>
+#include <string_view>
 
 namespace pailfs::fs {
 namespace {
@@ -80,35 +80,47 @@ Result<std::string> BlockFetcher::RunTask(const std::shared_ptr<Shared>& shared,
     }
   } landing{shared.get(), key, etag, start / bs, count};
 
+  // Block i of the run is bytes [start + i * bs, block_end(i)).
   auto block_end = [&](size_t i) { return std::min(end, start + (i + 1) * bs); };
-  std::vector<std::optional<std::string>> blocks(count);
-  if (cache != nullptr) {
-    for (size_t i = 0; i < count; ++i) {
-      blocks[i] = cache->Get(key, etag, start / bs + i);
-      if (blocks[i] && blocks[i]->size() != block_end(i) - (start + i * bs)) blocks[i].reset();
-    }
-  }
-  // One GET per stretch of missing blocks.
+  // Block i from the cache into *into (false: not cached, or not of the
+  // size this object's block must have).
+  auto cached = [&](size_t i, std::string* into) {
+    if (cache == nullptr) return false;
+    std::optional<std::string> b = cache->Get(key, etag, start / bs + i);
+    if (!b.has_value()) return false;
+    into->swap(*b);
+    return into->size() == block_end(i) - (start + i * bs);
+  };
+  // Walks the run in order, appending cached blocks and fetching each
+  // stretch of missing ones with one GET; besides the run's own bytes at
+  // most one GET body and one block are held.
+  std::string out, block;
   for (size_t i = 0; i < count;) {
-    if (blocks[i]) {
+    if (cached(i, &block)) {
+      if (count == 1) return block;
+      out.reserve(end - start);
+      out += block;
       ++i;
       continue;
     }
-    size_t j = i;
-    while (j < count && !blocks[j]) ++j;
+    size_t j = i + 1;
+    bool next_hit = false;
+    while (j < count && !(next_hit = cached(j, &block))) ++j;
     const uint64_t from = start + i * bs, to = block_end(j - 1);
     PAILFS_ASSIGN_OR_RETURN(std::string got, GetRange(shared->store, key, etag, from, to));
-    for (size_t b = i; b < j; ++b) {
-      const uint64_t off = (b - i) * bs;
-      blocks[b] = got.substr(off, block_end(b) - (start + b * bs));
-      if (cache != nullptr) cache->Put(key, etag, start / bs + b, *blocks[b]);
+    if (cache != nullptr) {
+      for (size_t b = i; b < j; ++b) {
+        const uint64_t off = start + b * bs;
+        cache->Put(key, etag, start / bs + b,
+                   std::string_view(got).substr(off - from, block_end(b) - off));
+      }
     }
-    i = j;
+    if (out.empty() && i == 0 && j == count) return got;  // the whole run: no copy
+    out.reserve(end - start);
+    out += got;
+    if (next_hit) out += block;
+    i = next_hit ? j + 1 : j;
   }
-  if (count == 1) return std::move(*blocks[0]);
-  std::string out;
-  out.reserve(end - start);
-  for (auto& b : blocks) out += *b;
   return out;
 }
 

@@ -161,6 +161,23 @@ TEST_F(BlockCacheReadTest, ADamagedBlockIsFetchedAgain) {
   EXPECT_EQ(store_.counts().get, 0u);  // and cached again
 }
 
+TEST_F(BlockCacheReadTest, ARunWithHolesFetchesOnlyTheMissingStretches) {
+  const std::string data = PatternBytes(2 << 20, 9);  // eight blocks
+  const std::string etag = store_.PutDirect("f", data);
+  {
+    auto random = Reader("f", etag, data.size());
+    ASSERT_TRUE(random->Read(1 * kBlock + 5, 10).ok());  // caches block 1
+    ASSERT_TRUE(random->Read(3 * kBlock + 5, 10).ok());  // and block 3
+  }
+  store_.ResetCounts();
+  // One read of the whole object: one run of blocks 0..7.
+  auto got = Reader("f", etag, data.size())->Read(0, data.size());
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_TRUE(*got == data);
+  EXPECT_EQ(store_.counts().get, 3u);  // blocks 0, 2 and 4..7
+  EXPECT_EQ(store_.counts().bytes_out, data.size() - 2 * kBlock);
+}
+
 TEST_F(BlockCacheReadTest, StaysWithinCacheSize) {
   OpenCache(1 << 20);  // four blocks
   const std::string data = PatternBytes(6 << 20, 5);
