@@ -18,7 +18,9 @@
 //
 // Thread-safety: Fetch may be called from any thread; tasks share the
 // in-flight table through a shared pointer, so they may outlive the fetcher.
-// `store`, `pool` and `cache` must outlive every task.
+// `store`, `pool` and `cache` must outlive every task. Lock order:
+// ObjectReader's lock -> Shared::mu -> the pool's queue lock; no store or
+// cache call is made with Shared::mu held.
 #pragma once
 
 #include <cstdint>
