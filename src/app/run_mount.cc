@@ -155,8 +155,8 @@ int RunMount(AppConfig config) {
   std::string block_dir;
   if (config.cache_size > 0) {
     const bool chosen = !config.cache_dir.empty();
-    block_dir = (chosen ? config.cache_dir : DefaultCacheDir()) + "/" + config.fs.staging_tag +
-                "/blocks";
+    block_dir =
+        (chosen ? config.cache_dir : DefaultCacheDir()) + "/" + config.fs.staging_tag + "/blocks";
     auto probe = cache::LmdbBlockCache::Open(block_dir, config.cache_size);
     if (!probe.ok() && chosen) return Fail("cache_dir: " + probe.status().message());
     if (!probe.ok()) {

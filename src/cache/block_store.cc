@@ -74,8 +74,8 @@ std::string FormatOf(uint64_t block_size) {
 // pages); the file grows only with what is written.
 size_t MapSizeFor(uint64_t capacity) {
   const uint64_t blocks = capacity / kDiskUnit + 1;
-  return static_cast<size_t>(std::min<uint64_t>((uint64_t{64} << 20) + blocks * 1024,
-                                                uint64_t{1} << 40));
+  return static_cast<size_t>(
+      std::min<uint64_t>((uint64_t{64} << 20) + blocks * 1024, uint64_t{1} << 40));
 }
 
 uint64_t ReadUsed(MDB_txn* txn, MDB_dbi info) {
@@ -102,15 +102,14 @@ Result<std::unique_ptr<LmdbBlockCache>> LmdbBlockCache::Open(const std::string& 
   }
   PAILFS_ASSIGN_OR_RETURN(std::unique_ptr<LmdbEnv> env,
                           LmdbEnv::Open(dir, MapSizeFor(capacity), {kBlocks, kLru, kInfo}));
-  std::unique_ptr<LmdbBlockCache> cache(
-      new LmdbBlockCache(std::move(env), capacity, block_size));
+  std::unique_ptr<LmdbBlockCache> cache(new LmdbBlockCache(std::move(env), capacity, block_size));
   if (::mkdir(cache->blocks_dir_.c_str(), 0700) != 0 && errno != EEXIST) {
-    return Status::FromErrno(errno, "cannot create " + cache->blocks_dir_ + ": " +
-                                        std::strerror(errno));
+    return Status::FromErrno(errno,
+                             "cannot create " + cache->blocks_dir_ + ": " + std::strerror(errno));
   }
   if (::access(cache->blocks_dir_.c_str(), W_OK | X_OK) != 0) {
-    return Status::FromErrno(errno, "cannot write to " + cache->blocks_dir_ + ": " +
-                                        std::strerror(errno));
+    return Status::FromErrno(errno,
+                             "cannot write to " + cache->blocks_dir_ + ": " + std::strerror(errno));
   }
   // A cache written in another format or block size is dropped, not misread.
   std::string format;
@@ -147,15 +146,14 @@ Result<std::unique_ptr<LmdbBlockCache>> LmdbBlockCache::Open(const std::string& 
   return cache;
 }
 
-LmdbBlockCache::LmdbBlockCache(std::unique_ptr<LmdbEnv> env, uint64_t capacity,
-                               uint64_t block_size)
+LmdbBlockCache::LmdbBlockCache(std::unique_ptr<LmdbEnv> env, uint64_t capacity, uint64_t block_size)
     : env_(std::move(env)),
       capacity_(capacity),
       block_size_(block_size),
       blocks_dir_(env_->dir() + "/files"),
-      next_generation_(static_cast<uint64_t>(
-                           std::chrono::system_clock::now().time_since_epoch().count())
-                       << 8) {}
+      next_generation_(
+          static_cast<uint64_t>(std::chrono::system_clock::now().time_since_epoch().count()) << 8) {
+}
 
 std::string LmdbBlockCache::FileOf(std::string_view id, uint64_t generation) const {
   return blocks_dir_ + "/" + BlockRelPath(id, generation);

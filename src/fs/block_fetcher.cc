@@ -32,8 +32,8 @@ BlockFetcher::BlockFetcher(ObjectStore* store, ThreadPool* pool, BlockCache* cac
   shared_->block_size = block_size_;
 }
 
-BlockRun BlockFetcher::Fetch(const std::string& key, const std::string& etag,
-                             uint64_t object_size, uint64_t start, uint64_t end) {
+BlockRun BlockFetcher::Fetch(const std::string& key, const std::string& etag, uint64_t object_size,
+                             uint64_t start, uint64_t end) {
   const uint64_t bs = block_size_;
   start = start / bs * bs;
   end = std::min(object_size, std::max(end, start + 1));
@@ -50,9 +50,11 @@ BlockRun BlockFetcher::Fetch(const std::string& key, const std::string& etag,
   BlockRun run;
   run.start = start;
   run.end = end;
-  run.data = pool_->Async([shared = shared_, key, etag, start, end] {
+  run.data = pool_
+                 ->Async([shared = shared_, key, etag, start, end] {
                    return RunTask(shared, key, etag, start, end);
-                 }).share();
+                 })
+                 .share();
   for (uint64_t pos = start; pos < end; pos += bs) {
     shared_->in_flight.emplace(BlockKey{key, etag, pos / bs}, run);
   }

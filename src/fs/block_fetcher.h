@@ -71,9 +71,8 @@ class BlockFetcher {
     std::mutex mu;
     std::map<BlockKey, BlockRun> in_flight;  // guarded by mu; each block of each run
   };
-  static Result<std::string> RunTask(const std::shared_ptr<Shared>& shared,
-                                     const std::string& key, const std::string& etag,
-                                     uint64_t start, uint64_t end);
+  static Result<std::string> RunTask(const std::shared_ptr<Shared>& shared, const std::string& key,
+                                     const std::string& etag, uint64_t start, uint64_t end);
 
   ThreadPool* const pool_;
   const uint64_t block_size_;

@@ -5,6 +5,7 @@
 #include "src/cache/block_store.h"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,8 +14,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace pailfs::cache {
 namespace {
@@ -122,7 +121,8 @@ TEST_F(BlockStoreTest, EvictsLeastRecentlyUsedWithinCapacity) {
   EXPECT_LE(DiskBytes(), 4 * kBlock);
   EXPECT_EQ(FileCount(), 4u);
   // Many more blocks than fit: disk stays within the capacity.
-  for (uint64_t i = 10; i < 60; ++i) cache->Put("k", "e", i, Bytes(kBlock - 5, static_cast<int>(i)));
+  for (uint64_t i = 10; i < 60; ++i)
+    cache->Put("k", "e", i, Bytes(kBlock - 5, static_cast<int>(i)));
   EXPECT_LE(DiskBytes(), 4 * kBlock);
   EXPECT_EQ(FileCount(), 4u);
   // A block larger than the block size, or empty, is not kept.
@@ -143,7 +143,7 @@ TEST_F(BlockStoreTest, DamagedShortOrMissingFilesAreMisses) {
     ::close(fd);
   }
   ASSERT_EQ(::truncate(cache->PathOf("k", "e", 1).c_str(), 100), 0);  // torn
-  ASSERT_EQ(::unlink(cache->PathOf("k", "e", 2).c_str()), 0);          // lost
+  ASSERT_EQ(::unlink(cache->PathOf("k", "e", 2).c_str()), 0);         // lost
   for (uint64_t i = 0; i < 3; ++i) EXPECT_FALSE(cache->Get("k", "e", i).has_value()) << i;
   EXPECT_EQ(cache->block_count(), 0u);  // dropped from the index
   EXPECT_EQ(cache->used_bytes(), 0u);

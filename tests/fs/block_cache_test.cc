@@ -3,16 +3,15 @@
 // a remount; a cold 4 KiB read fetches well under 1 MiB; concurrent readers
 // of one missing block share one GET; a damaged block is fetched again; the
 // cache stays within its size; a changed object never serves old bytes.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include "src/cache/block_store.h"
 #include "src/common/thread_pool.h"

@@ -106,12 +106,12 @@ TEST_F(BlockCacheMountTest, AnUnusableCacheDirIsAClearErrorAlsoWithoutMetaCache)
   std::string file = MakeTempDir("notadir") + "/file";
   ASSERT_TRUE(WriteWholeFile(file, "x").ok());
   std::string mnt = MakeTempDir("mnt");
-  auto r = RunCommand({"/usr/bin/env", "AWS_ACCESS_KEY_ID=" + moto()->access_key(),
-                       "AWS_SECRET_ACCESS_KEY=" + moto()->secret_key(), PailfsBinary(), bucket(),
-                       mnt, "-o",
-                       "endpoint=" + moto()->endpoint() +
-                           ",region=us-east-1,no_meta_cache,cache_dir=" + file + "/sub"},
-                      std::chrono::seconds(60));
+  auto r = RunCommand(
+      {"/usr/bin/env", "AWS_ACCESS_KEY_ID=" + moto()->access_key(),
+       "AWS_SECRET_ACCESS_KEY=" + moto()->secret_key(), PailfsBinary(), bucket(), mnt, "-o",
+       "endpoint=" + moto()->endpoint() + ",region=us-east-1,no_meta_cache,cache_dir=" + file +
+           "/sub"},
+      std::chrono::seconds(60));
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->exit_code, 1) << r->output;
   EXPECT_NE(r->output.find("cache_dir"), std::string::npos) << r->output;
