@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "pailfs/block_cache.h"
 #include "pailfs/clock.h"
 #include "pailfs/filesystem.h"
 #include "pailfs/meta_cache.h"
@@ -55,7 +56,7 @@ struct FsConfig {
   bool stream_uploads = true;
 
   // Reads.
-  uint64_t read_chunk = 1ull << 20;             // smallest GET
+  uint64_t read_chunk = 1ull << 20;             // first read-ahead window
   uint64_t max_readahead = 32ull << 20;         // read-ahead window cap
   int download_parallelism = 8;                 // ranged GETs per file
 
@@ -73,11 +74,13 @@ struct FsConfig {
   std::string default_content_type = "application/octet-stream";
 };
 
-// The S3-backed filesystem. `store`, `clock` and `meta_cache` must outlive
-// it; `meta_cache` may be null (nothing kept across mounts). Creates the
-// staging directory; performs no request.
+// The S3-backed filesystem. `store`, `clock`, `meta_cache` and
+// `block_cache` must outlive it; `meta_cache` may be null (no metadata kept
+// across mounts), and so may `block_cache` (no object data kept: reads always
+// GET). Creates the staging directory; performs no request.
 Result<std::unique_ptr<Filesystem>> NewObjectFilesystem(const FsConfig& config, ObjectStore* store,
                                                         Clock* clock,
-                                                        MetaCache* meta_cache = nullptr);
+                                                        MetaCache* meta_cache = nullptr,
+                                                        BlockCache* block_cache = nullptr);
 
 }  // namespace pailfs

@@ -196,11 +196,15 @@ const std::vector<OptionRow>& Table() {
       Seconds("dir_ttl", "a folder listing answers lookups this long (default 10)",
               [](AppConfig* c, double v) { c->fs.dir_ttl = v; }),
       Text("cache_dir",
-           "metadata kept between mounts (default /var/cache/pailfs as root, else "
-           "~/.cache/pailfs)",
+           "metadata and data blocks kept between mounts (default /var/cache/pailfs as "
+           "root, else ~/.cache/pailfs)",
            [](AppConfig* c, std::string v) { c->cache_dir = std::move(v); }),
       Flag("no_meta_cache", "keep no metadata between mounts",
            [](AppConfig* c) { c->meta_cache = false; }),
+      Size("cache_size",
+           "object data kept in cache_dir between mounts, least recently used dropped first "
+           "(default 1G; 0: none)",
+           0, [](AppConfig* c, uint64_t v) { c->cache_size = v; }),
       Text("tmp_dir", "directory for staged writes (default /var/tmp)",
            [](AppConfig* c, std::string v) { c->fs.tmp_dir = std::move(v); }),
       // Transport.

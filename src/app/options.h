@@ -26,6 +26,8 @@ struct AppConfig {
   fuse::MountOptions mount;
   std::string cache_dir;  // LMDB caches (created 0700); empty: DefaultCacheDir()
   bool meta_cache = true;  // keep metadata between mounts (in cache_dir)
+  // Object data kept between mounts (in cache_dir), LRU; 0: none.
+  uint64_t cache_size = uint64_t{1} << 30;
   std::string sse_c_key_file;  // SSE-C: file holding the 32-byte key
   bool foreground = false;
   bool debug = false;

@@ -14,6 +14,7 @@
 
 #include "pailfs/log.h"
 #include "pailfs/s3_client.h"
+#include "src/cache/block_store.h"
 #include "src/cache/meta_store.h"
 #include "src/cache/upload_journal.h"
 #include "src/fs/object_fs.h"
@@ -151,6 +152,20 @@ int RunMount(AppConfig config) {
       meta_dir.clear();
     }
   }
+  // The block cache of this mount identity, in "blocks" below the same
+  // folder; probed the same way.
+  std::string block_dir;
+  if (config.cache_size > 0) {
+    const bool chosen = !config.cache_dir.empty();
+    block_dir =
+        (chosen ? config.cache_dir : DefaultCacheDir()) + "/" + config.fs.staging_tag + "/blocks";
+    auto probe = cache::LmdbBlockCache::Open(block_dir, config.cache_size);
+    if (!probe.ok() && chosen) return Fail("cache_dir: " + probe.status().message());
+    if (!probe.ok()) {
+      std::fprintf(stderr, "pailfs: no block cache (%s)\n", probe.status().message().c_str());
+      block_dir.clear();
+    }
+  }
   if (auto area = fs::StagingArea::Open(config.fs.tmp_dir, config.fs.staging_tag); !area.ok()) {
     return Fail("tmp_dir: " + area.status().message());
   }
@@ -170,6 +185,15 @@ int RunMount(AppConfig config) {
       meta_cache = std::move(opened).value();
     } else {
       PAILFS_LOG(kWarning) << "no metadata cache: " << opened.status().ToString();
+    }
+  }
+  std::unique_ptr<cache::LmdbBlockCache> block_cache;
+  if (!block_dir.empty()) {
+    auto opened = cache::LmdbBlockCache::Open(block_dir, config.cache_size);
+    if (opened.ok()) {
+      block_cache = std::move(opened).value();
+    } else {
+      PAILFS_LOG(kWarning) << "no block cache: " << opened.status().ToString();
     }
   }
   // Staged data and its journal: the first staging directory of this mount
@@ -192,11 +216,12 @@ int RunMount(AppConfig config) {
   }
   if (journal) {
     fs = fs::NewJournaledFilesystem(config.fs, client->get(), SystemClock(), meta_cache.get(),
-                                    std::move(area).value(), journal.get());
+                                    block_cache.get(), std::move(area).value(), journal.get());
   } else if (config.fs.write_back) {
     fs = Unavailable("write_back needs the upload journal, which could not be opened");
   } else {
-    fs = NewObjectFilesystem(config.fs, client->get(), SystemClock(), meta_cache.get());
+    fs = NewObjectFilesystem(config.fs, client->get(), SystemClock(), meta_cache.get(),
+                             block_cache.get());
   }
   if (!fs.ok()) {
     (*mount)->Unmount();

@@ -32,7 +32,7 @@ NodeInfo RootInfo() {
 
 ObjectFs::ObjectFs(const FsConfig& config, ObjectStore* store, Clock* clock,
                    std::unique_ptr<StagingArea> staging, MetaCache* meta_cache,
-                   UploadJournal* journal)
+                   BlockCache* block_cache, UploadJournal* journal)
     : config_(config),
       store_(store),
       clock_(clock),
@@ -47,7 +47,8 @@ ObjectFs::ObjectFs(const FsConfig& config, ObjectStore* store, Clock* clock,
       fetcher_(store, config.metadata_parallelism, meta_cache),
       uploader_(store, io_pool_.get(),
                 UploadOptions{config.multipart_threshold, config.part_size,
-                              config.upload_parallelism, journal}) {
+                              config.upload_parallelism, journal}),
+      blocks_(store, io_pool_.get(), block_cache) {
   inodes_.With(inodes_.Get(kRootIno), [&](Inode& root) {
     root.info.last_modified = mount_time_;
     root.validated = Mono();
@@ -229,7 +230,8 @@ Result<Entry> ObjectFs::Link(const Caller&, Ino, Ino, const std::string&) {
 namespace pailfs {
 
 Result<std::unique_ptr<Filesystem>> NewObjectFilesystem(const FsConfig& config, ObjectStore* store,
-                                                        Clock* clock, MetaCache* meta_cache) {
+                                                        Clock* clock, MetaCache* meta_cache,
+                                                        BlockCache* block_cache) {
   if (store == nullptr || clock == nullptr) return InvalidArgument("store and clock are required");
   FsConfig c = config;
   if (!c.prefix.empty() && c.prefix.back() != '/') c.prefix += '/';
@@ -238,7 +240,8 @@ Result<std::unique_ptr<Filesystem>> NewObjectFilesystem(const FsConfig& config, 
   std::string tag = std::to_string(getpid()) + "-" + std::to_string(counter.fetch_add(1));
   PAILFS_ASSIGN_OR_RETURN(auto staging, fs::StagingArea::Open(c.tmp_dir, tag));
   return std::unique_ptr<Filesystem>(
-      std::make_unique<fs::ObjectFs>(c, store, clock, std::move(staging), meta_cache));
+      std::make_unique<fs::ObjectFs>(c, store, clock, std::move(staging), meta_cache,
+                                     block_cache));
 }
 
 }  // namespace pailfs
@@ -248,6 +251,7 @@ namespace pailfs::fs {
 Result<std::unique_ptr<Filesystem>> NewJournaledFilesystem(const FsConfig& config,
                                                            ObjectStore* store, Clock* clock,
                                                            MetaCache* meta_cache,
+                                                           BlockCache* block_cache,
                                                            std::unique_ptr<StagingArea> staging,
                                                            UploadJournal* journal) {
   if (store == nullptr || clock == nullptr || journal == nullptr || !staging) {
@@ -255,7 +259,8 @@ Result<std::unique_ptr<Filesystem>> NewJournaledFilesystem(const FsConfig& confi
   }
   FsConfig c = config;
   if (!c.prefix.empty() && c.prefix.back() != '/') c.prefix += '/';
-  auto fs = std::make_unique<ObjectFs>(c, store, clock, std::move(staging), meta_cache, journal);
+  auto fs = std::make_unique<ObjectFs>(c, store, clock, std::move(staging), meta_cache,
+                                       block_cache, journal);
   fs->Recover();
   return std::unique_ptr<Filesystem>(std::move(fs));
 }

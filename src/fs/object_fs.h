@@ -53,6 +53,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "pailfs/block_cache.h"
 #include "pailfs/clock.h"
 #include "pailfs/filesystem.h"
 #include "pailfs/fs_config.h"
@@ -60,6 +61,7 @@
 #include "pailfs/object_store.h"
 #include "pailfs/upload_journal.h"
 #include "src/common/thread_pool.h"
+#include "src/fs/block_fetcher.h"
 #include "src/fs/dir_cache.h"
 #include "src/fs/inode_table.h"
 #include "src/fs/metadata_fetcher.h"
@@ -74,10 +76,11 @@ namespace pailfs::fs {
 class ObjectFs final : public Filesystem {
  public:
   // `meta_cache` (may be null) keeps metadata and listings across mounts;
-  // `journal` (may be null) records what a crash must not lose.
+  // `block_cache` (may be null) keeps object data; `journal` (may be null)
+  // records what a crash must not lose.
   ObjectFs(const FsConfig& config, ObjectStore* store, Clock* clock,
            std::unique_ptr<StagingArea> staging, MetaCache* meta_cache = nullptr,
-           UploadJournal* journal = nullptr);
+           BlockCache* block_cache = nullptr, UploadJournal* journal = nullptr);
 
   // Finishes what the journal says an earlier mount left undone (see
   // upload_journal.h); call once, before serving requests. Failures are
@@ -283,6 +286,7 @@ class ObjectFs final : public Filesystem {
   std::unique_ptr<ThreadPool> copy_pool_;  // folder rename copies
   MetadataFetcher fetcher_;
   Uploader uploader_;
+  BlockFetcher blocks_;  // data blocks for every reader: block cache, single flight
 
   // Read-ahead of file metadata per folder (PrefetchAround). Lock order:
   // prefetch_mu_ -> DirCache's lock.
@@ -314,6 +318,7 @@ class ObjectFs final : public Filesystem {
 Result<std::unique_ptr<Filesystem>> NewJournaledFilesystem(const FsConfig& config,
                                                            ObjectStore* store, Clock* clock,
                                                            MetaCache* meta_cache,
+                                                           BlockCache* block_cache,
                                                            std::unique_ptr<StagingArea> staging,
                                                            UploadJournal* journal);
 

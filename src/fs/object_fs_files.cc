@@ -278,7 +278,8 @@ Result<std::string> ObjectFs::Read(Ino, uint64_t fh, uint64_t offset, size_t siz
       auto snap = inodes_.Snap(inode);
       handle->reader = std::make_shared<ObjectReader>(
           store_, io_pool_.get(), FileKeyOf(snap.path), handle->etag, handle->size,
-          ReaderOptions{config_.read_chunk, config_.max_readahead, config_.download_parallelism});
+          ReaderOptions{config_.read_chunk, config_.max_readahead, config_.download_parallelism},
+          &blocks_);
     }
     reader = handle->reader;
   }

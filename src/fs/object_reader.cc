@@ -12,11 +12,7 @@
 namespace pailfs::fs {
 namespace {
 
-constexpr uint64_t kAlign = 64 * 1024;       // GETs start and end on this grid
 constexpr uint64_t kMaxRequest = 8ull << 20;  // largest single read-ahead GET
-
-uint64_t AlignDown(uint64_t v) { return v / kAlign * kAlign; }
-uint64_t AlignUp(uint64_t v) { return (v + kAlign - 1) / kAlign * kAlign; }
 
 Result<std::string> FetchRange(ObjectStore* store, const std::string& key, const std::string& etag,
                                uint64_t start, uint64_t end) {
@@ -69,18 +65,20 @@ struct ObjectReader::Impl {
 };
 
 ObjectReader::ObjectReader(ObjectStore* store, ThreadPool* pool, std::string key,
-                           std::string etag, uint64_t size, ReaderOptions options)
-    : store_(store),
-      pool_(pool),
-      key_(std::move(key)),
+                           std::string etag, uint64_t size, ReaderOptions options,
+                           BlockFetcher* blocks)
+    : key_(std::move(key)),
       etag_(std::move(etag)),
       size_(size),
       options_(options),
+      own_blocks_(blocks == nullptr ? std::make_unique<BlockFetcher>(store, pool, nullptr)
+                                    : nullptr),
+      blocks_(blocks == nullptr ? own_blocks_.get() : blocks),
       impl_(std::make_unique<Impl>()) {}
 
 ObjectReader::~ObjectReader() {
-  // In-flight fetches hold only copies of key/etag and the store pointer;
-  // wait for them so nothing outlives the store's user.
+  // In-flight runs hold only copies of key/etag and the fetcher's shared
+  // state; wait for them so nothing outlives the store's user.
   for (auto& r : impl_->ranges) r.data.wait();
 }
 
@@ -100,11 +98,15 @@ Result<std::string> ObjectReader::Read(uint64_t offset, size_t size) {
     }
     s.next_expected = end;
 
-    // Issues GETs for the parts of [from, to) no range covers, in pieces of
-    // at most `piece` bytes.
+    // Asks for the blocks of [from, to) no range covers, in runs of at most
+    // `piece` bytes (a run in flight for another reader is shared).
+    const uint64_t block = blocks_->block_size();
+    auto align_down = [block](uint64_t v) { return v / block * block; };
+    auto align_up = [block](uint64_t v) { return (v + block - 1) / block * block; };
     auto fill = [&](uint64_t from, uint64_t to, uint64_t piece) {
-      from = AlignDown(from);
-      to = std::min(size_, AlignUp(to));
+      piece = std::max(block, align_down(piece));
+      from = align_down(from);
+      to = std::min(size_, align_up(to));
       uint64_t pos = from;
       while (pos < to) {
         auto covering = std::find_if(s.ranges.begin(), s.ranges.end(), [&](const FetchedRange& r) {
@@ -118,17 +120,17 @@ Result<std::string> ObjectReader::Read(uint64_t offset, size_t size) {
         for (const auto& r : s.ranges) {
           if (r.start > pos && r.start < stop) stop = r.start;
         }
+        BlockRun run = blocks_->Fetch(key_, etag_, size_, pos, stop);
         FetchedRange fr;
-        fr.start = pos;
-        fr.end = stop;
-        fr.data = pool_->Async([store = store_, key = key_, etag = etag_, pos, stop] {
-                          return FetchRange(store, key, etag, pos, stop);
-                        }).share();
+        fr.start = run.start;
+        fr.end = run.end;
+        fr.data = std::move(run.data);
         s.ranges.push_back(fr);
-        pos = stop;
+        pos = std::max(pos + 1, run.end);
       }
     };
-    const uint64_t demand_piece = std::max<uint64_t>(options_.chunk, end - offset);
+    // What the read itself needs: only the blocks it touches.
+    const uint64_t demand_piece = align_up(end) - align_down(offset);
     fill(offset, end, demand_piece);
     if (s.window > 0) {
       // Refill only once less than half the window is left ahead of the

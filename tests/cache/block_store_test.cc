@@ -1,0 +1,223 @@
+// LmdbBlockCache: blocks survive reopening, are keyed by ETag, stay within
+// the capacity (least recently used go first, also when the capacity shrinks
+// between opens), and a damaged, short or missing file is a miss that drops
+// the block. Stray files are removed at open; concurrent use stays consistent.
+#include "src/cache/block_store.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace pailfs::cache {
+namespace {
+
+constexpr uint64_t kBlock = 64 << 10;
+
+std::string Bytes(size_t n, int seed) {
+  std::string s(n, '\0');
+  uint32_t x = static_cast<uint32_t>(seed) * 2654435761u + 1;
+  for (size_t i = 0; i < n; ++i) {
+    x = x * 1664525u + 1013904223u;
+    s[i] = static_cast<char>(x >> 24);
+  }
+  return s;
+}
+
+class BlockStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/pailfs-block-test-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    root_ = tmpl;
+    dir_ = root_ + "/id/blocks";
+  }
+  void TearDown() override { std::filesystem::remove_all(root_); }
+
+  std::unique_ptr<LmdbBlockCache> Open(uint64_t capacity, uint64_t block = kBlock) {
+    auto cache = LmdbBlockCache::Open(dir_, capacity, block);
+    EXPECT_TRUE(cache.ok()) << cache.status().ToString();
+    return cache.ok() ? std::move(cache).value() : nullptr;
+  }
+
+  // Bytes of the block files on disk, as `du` counts them.
+  uint64_t DiskBytes() {
+    uint64_t total = 0;
+    for (auto& e : std::filesystem::recursive_directory_iterator(dir_ + "/files")) {
+      struct stat st;
+      if (::stat(e.path().c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+        total += static_cast<uint64_t>(st.st_blocks) * 512;
+      }
+    }
+    return total;
+  }
+  size_t FileCount() {
+    size_t n = 0;
+    for (auto& e : std::filesystem::recursive_directory_iterator(dir_ + "/files")) {
+      if (e.is_regular_file()) ++n;
+    }
+    return n;
+  }
+
+  std::string root_;
+  std::string dir_;
+};
+
+TEST_F(BlockStoreTest, BlocksSurviveReopening) {
+  const std::string a = Bytes(kBlock, 1), tail = Bytes(1000, 2);
+  {
+    auto cache = Open(1 << 20);
+    ASSERT_NE(cache, nullptr);
+    EXPECT_EQ(cache->block_size(), kBlock);
+    EXPECT_FALSE(cache->Get("k", "\"e1\"", 0).has_value());
+    cache->Put("k", "\"e1\"", 0, a);
+    cache->Put("k", "\"e1\"", 1, tail);
+    EXPECT_EQ(cache->Get("k", "\"e1\"", 0), a);
+  }
+  auto cache = Open(1 << 20);
+  ASSERT_NE(cache, nullptr);
+  EXPECT_EQ(cache->Get("k", "\"e1\"", 0), a);
+  EXPECT_EQ(cache->Get("k", "\"e1\"", 1), tail);
+  EXPECT_EQ(cache->block_count(), 2u);
+  EXPECT_EQ(cache->used_bytes(), kBlock + 4096);  // rounded to 4 KiB
+}
+
+TEST_F(BlockStoreTest, BlocksAreKeyedByKeyEtagAndIndex) {
+  auto cache = Open(1 << 20);
+  ASSERT_NE(cache, nullptr);
+  cache->Put("k", "\"e1\"", 0, Bytes(100, 1));
+  EXPECT_FALSE(cache->Get("k", "\"e2\"", 0).has_value());  // another version
+  EXPECT_FALSE(cache->Get("k2", "\"e1\"", 0).has_value());
+  EXPECT_FALSE(cache->Get("k", "\"e1\"", 1).has_value());
+  // Concatenations that look alike stay apart.
+  cache->Put("ab", "c", 0, "x");
+  EXPECT_FALSE(cache->Get("a", "bc", 0).has_value());
+  cache->Put("k", "\"e2\"", 0, Bytes(100, 2));
+  EXPECT_NE(cache->PathOf("k", "\"e1\"", 0), cache->PathOf("k", "\"e2\"", 0));
+  EXPECT_EQ(cache->Get("k", "\"e1\"", 0), Bytes(100, 1));
+  EXPECT_EQ(cache->PathOf("k", "\"e3\"", 0), "");  // not cached
+}
+
+TEST_F(BlockStoreTest, EvictsLeastRecentlyUsedWithinCapacity) {
+  auto cache = Open(4 * kBlock);
+  ASSERT_NE(cache, nullptr);
+  for (uint64_t i = 0; i < 4; ++i) cache->Put("k", "e", i, Bytes(kBlock, static_cast<int>(i)));
+  EXPECT_TRUE(cache->Get("k", "e", 0).has_value());  // 0 is now the youngest
+  cache->Put("k", "e", 4, Bytes(kBlock, 4));         // evicts 1, the oldest
+  cache->Put("k", "e", 5, Bytes(kBlock, 5));         // evicts 2
+  EXPECT_TRUE(cache->Get("k", "e", 0).has_value());
+  EXPECT_FALSE(cache->Get("k", "e", 1).has_value());
+  EXPECT_FALSE(cache->Get("k", "e", 2).has_value());
+  EXPECT_EQ(cache->Get("k", "e", 3), Bytes(kBlock, 3));
+  EXPECT_EQ(cache->Get("k", "e", 5), Bytes(kBlock, 5));
+  EXPECT_EQ(cache->block_count(), 4u);
+  EXPECT_LE(cache->used_bytes(), 4 * kBlock);
+  EXPECT_LE(DiskBytes(), 4 * kBlock);
+  EXPECT_EQ(FileCount(), 4u);
+  // Many more blocks than fit: disk stays within the capacity.
+  for (uint64_t i = 10; i < 60; ++i)
+    cache->Put("k", "e", i, Bytes(kBlock - 5, static_cast<int>(i)));
+  EXPECT_LE(DiskBytes(), 4 * kBlock);
+  EXPECT_EQ(FileCount(), 4u);
+  // A block larger than the block size, or empty, is not kept.
+  cache->Put("k", "e", 100, Bytes(kBlock + 1, 1));
+  cache->Put("k", "e", 101, "");
+  EXPECT_FALSE(cache->Get("k", "e", 100).has_value());
+  EXPECT_FALSE(cache->Get("k", "e", 101).has_value());
+}
+
+TEST_F(BlockStoreTest, DamagedShortOrMissingFilesAreMisses) {
+  auto cache = Open(1 << 20);
+  ASSERT_NE(cache, nullptr);
+  for (uint64_t i = 0; i < 3; ++i) cache->Put("k", "e", i, Bytes(kBlock, static_cast<int>(i)));
+  {  // flip bytes in the middle of block 0 (same size: only the checksum tells)
+    int fd = ::open(cache->PathOf("k", "e", 0).c_str(), O_WRONLY);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::pwrite(fd, "XXXX", 4, 1000), 4);
+    ::close(fd);
+  }
+  ASSERT_EQ(::truncate(cache->PathOf("k", "e", 1).c_str(), 100), 0);  // torn
+  ASSERT_EQ(::unlink(cache->PathOf("k", "e", 2).c_str()), 0);         // lost
+  for (uint64_t i = 0; i < 3; ++i) EXPECT_FALSE(cache->Get("k", "e", i).has_value()) << i;
+  EXPECT_EQ(cache->block_count(), 0u);  // dropped from the index
+  EXPECT_EQ(cache->used_bytes(), 0u);
+  EXPECT_EQ(FileCount(), 0u);
+  cache->Put("k", "e", 0, Bytes(kBlock, 0));  // fetched again
+  EXPECT_EQ(cache->Get("k", "e", 0), Bytes(kBlock, 0));
+}
+
+TEST_F(BlockStoreTest, OpenRemovesStrayFilesAndShrinksToTheCapacity) {
+  {
+    auto cache = Open(8 * kBlock);
+    ASSERT_NE(cache, nullptr);
+    for (uint64_t i = 0; i < 8; ++i) cache->Put("k", "e", i, Bytes(kBlock, static_cast<int>(i)));
+    // Files written just before a crash, never indexed: another generation
+    // of a block, and a file that is not a block's at all.
+    std::string stray = cache->PathOf("k", "e", 0);
+    ASSERT_FALSE(stray.empty());
+    stray.back() = stray.back() == '0' ? '1' : '0';
+    std::ofstream(stray) << "orphan";
+    std::ofstream(cache->PathOf("k", "e", 1) + ".part") << "half";
+  }
+  EXPECT_EQ(FileCount(), 10u);
+  auto cache = Open(3 * kBlock);
+  ASSERT_NE(cache, nullptr);
+  EXPECT_EQ(FileCount(), 3u);
+  EXPECT_EQ(cache->block_count(), 3u);
+  EXPECT_LE(DiskBytes(), 3 * kBlock);
+  for (uint64_t i = 5; i < 8; ++i) EXPECT_TRUE(cache->Get("k", "e", i).has_value()) << i;
+}
+
+TEST_F(BlockStoreTest, AnotherBlockSizeStartsAfresh) {
+  {
+    auto cache = Open(1 << 20);
+    ASSERT_NE(cache, nullptr);
+    cache->Put("k", "e", 0, Bytes(kBlock, 1));
+  }
+  auto cache = Open(1 << 20, 2 * kBlock);
+  ASSERT_NE(cache, nullptr);
+  EXPECT_FALSE(cache->Get("k", "e", 0).has_value());
+  EXPECT_EQ(cache->block_count(), 0u);
+  EXPECT_EQ(FileCount(), 0u);
+}
+
+TEST_F(BlockStoreTest, UnusableFolderIsAnError) {
+  std::ofstream(root_ + "/file") << "x";
+  auto cache = LmdbBlockCache::Open(root_ + "/file/sub", 1 << 20, kBlock);
+  EXPECT_FALSE(cache.ok());
+  EXPECT_FALSE(LmdbBlockCache::Open(dir_, 0, kBlock).ok());  // capacity 0 is "no cache"
+}
+
+TEST_F(BlockStoreTest, ConcurrentReadersAndWritersStayConsistent) {
+  auto cache = Open(16 * kBlock);
+  ASSERT_NE(cache, nullptr);
+  std::vector<std::thread> threads;
+  std::atomic<int> wrong{0};
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 200; ++i) {
+        const uint64_t index = static_cast<uint64_t>((i * 7 + t) % 32);
+        const std::string want = Bytes(kBlock / 4, static_cast<int>(index));
+        if (auto got = cache->Get("k", "e", index)) {
+          if (*got != want) ++wrong;
+        } else {
+          cache->Put("k", "e", index, want);
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_LE(cache->used_bytes(), 16 * kBlock);
+  EXPECT_LE(DiskBytes(), 16 * kBlock);
+  EXPECT_EQ(FileCount(), cache->block_count());
+}
+
+}  // namespace
+}  // namespace pailfs::cache

@@ -1,0 +1,123 @@
+// The block cache through a real mount: after a remount with the same
+// cache_dir, reading a file again costs no GET and gives the same bytes; a
+// block file damaged on disk is fetched again (correct bytes, one GET);
+// cache_size=0 keeps no data; an unusable cache_dir is a clear error.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/mount/mount_support.h"
+
+namespace pailfs::testing {
+namespace {
+
+std::string Pattern(size_t n, uint32_t seed) {
+  std::string s(n, '\0');
+  uint32_t x = seed * 2654435761u + 7;
+  for (size_t i = 0; i < n; ++i) {
+    x = x * 1664525u + 1013904223u;
+    s[i] = static_cast<char>(x >> 24);
+  }
+  return s;
+}
+
+class BlockCacheMountTest : public ProxiedMountTest {
+ protected:
+  // The block files under the test's cache_dir.
+  std::vector<std::string> BlockFiles() {
+    std::vector<std::string> files;
+    std::error_code ec;
+    for (auto it = std::filesystem::recursive_directory_iterator(cache_dir_, ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+      if (it->is_regular_file() && it->path().parent_path().parent_path().filename() == "files") {
+        files.push_back(it->path().string());
+      }
+    }
+    return files;
+  }
+};
+
+TEST_F(BlockCacheMountTest, RemountReadsFromTheCacheWithNoGet) {
+  const std::string data = Pattern((3 << 20) + 777, 1);
+  ASSERT_TRUE(PutObject("d/big", data).ok());
+  ASSERT_TRUE(PutObject("small", "tiny file").ok());
+  ASSERT_NE(Mount(ProxyOptions() + ",dir_ttl=1"), nullptr);
+  ASSERT_TRUE(proxy_->Reset().ok());
+  EXPECT_EQ(Str(ReadWholeFile(P("d/big"))), data);
+  EXPECT_EQ(Str(ReadWholeFile(P("small"))), "tiny file");
+  EXPECT_GE(Count("GetObject"), 2);
+  EXPECT_EQ(BlockFiles().size(), 13u + 1u);  // 3 MiB + 777 in 256 KiB blocks, and one
+
+  ASSERT_NE(Remount(), nullptr);
+  ASSERT_TRUE(proxy_->Reset().ok());
+  EXPECT_EQ(Str(ReadWholeFile(P("d/big"))), data);
+  EXPECT_EQ(Str(ReadWholeFile(P("small"))), "tiny file");
+  EXPECT_EQ(Count("GetObject"), 0);
+
+  // Changed by another client: once the stored listing is older than
+  // dir_ttl, the next open sees the new version, whose blocks are fetched;
+  // the old version's blocks are never served for it.
+  const std::string changed = Pattern(1 << 20, 2);
+  ASSERT_TRUE(PutObject("d/big", changed).ok());
+  ASSERT_NE(Remount(), nullptr);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  ASSERT_TRUE(proxy_->Reset().ok());
+  EXPECT_EQ(Str(ReadWholeFile(P("d/big"))), changed);
+  EXPECT_GE(Count("GetObject"), 1);
+}
+
+TEST_F(BlockCacheMountTest, ADamagedBlockFileIsFetchedAgain) {
+  const std::string data = Pattern(1 << 20, 3);  // four blocks
+  ASSERT_TRUE(PutObject("f", data).ok());
+  ASSERT_NE(Mount(ProxyOptions()), nullptr);
+  EXPECT_EQ(Str(ReadWholeFile(P("f"))), data);
+  ASSERT_TRUE(Unmount().ok());
+  std::vector<std::string> files = BlockFiles();
+  ASSERT_EQ(files.size(), 4u);
+  int fd = ::open(files[0].c_str(), O_WRONLY);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::pwrite(fd, "bit rot!", 8, 1234), 8);
+  ::close(fd);
+
+  ASSERT_NE(Mount(ProxyOptions()), nullptr);
+  ASSERT_TRUE(proxy_->Reset().ok());
+  EXPECT_EQ(Str(ReadWholeFile(P("f"))), data);
+  EXPECT_EQ(Count("GetObject"), 1);  // the damaged block only
+}
+
+TEST_F(BlockCacheMountTest, CacheSizeZeroKeepsNoData) {
+  const std::string data = Pattern(600 << 10, 4);
+  ASSERT_TRUE(PutObject("f", data).ok());
+  ASSERT_NE(Mount(ProxyOptions() + ",cache_size=0"), nullptr);
+  EXPECT_EQ(Str(ReadWholeFile(P("f"))), data);
+  ASSERT_NE(Remount(), nullptr);
+  ASSERT_TRUE(proxy_->Reset().ok());
+  EXPECT_EQ(Str(ReadWholeFile(P("f"))), data);
+  EXPECT_GE(Count("GetObject"), 1);
+  EXPECT_TRUE(BlockFiles().empty());
+}
+
+TEST_F(BlockCacheMountTest, AnUnusableCacheDirIsAClearErrorAlsoWithoutMetaCache) {
+  std::string file = MakeTempDir("notadir") + "/file";
+  ASSERT_TRUE(WriteWholeFile(file, "x").ok());
+  std::string mnt = MakeTempDir("mnt");
+  auto r = RunCommand(
+      {"/usr/bin/env", "AWS_ACCESS_KEY_ID=" + moto()->access_key(),
+       "AWS_SECRET_ACCESS_KEY=" + moto()->secret_key(), PailfsBinary(), bucket(), mnt, "-o",
+       "endpoint=" + moto()->endpoint() + ",region=us-east-1,no_meta_cache,cache_dir=" + file +
+           "/sub"},
+      std::chrono::seconds(60));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->exit_code, 1) << r->output;
+  EXPECT_NE(r->output.find("cache_dir"), std::string::npos) << r->output;
+  EXPECT_FALSE(IsFuseMounted(mnt));
+  ::rmdir(mnt.c_str());
+}
+
+}  // namespace
+}  // namespace pailfs::testing
