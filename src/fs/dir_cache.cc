@@ -93,6 +93,17 @@ DirCache::Answer DirCache::Find(const std::string& dir, const std::string& name,
   return Answer::kPresent;
 }
 
+DirCache::Answer DirCache::FindExpired(const std::string& dir, const std::string& name,
+                                       ListedEntry* out) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = listings_.find(dir);
+  if (it == listings_.end()) return Answer::kUnknown;
+  auto e = it->second.entries.find(name);
+  if (e == it->second.entries.end()) return Answer::kAbsent;
+  if (out) *out = e->second;
+  return Answer::kPresent;
+}
+
 bool DirCache::FreshMarker(const std::string& dir, std::chrono::steady_clock::time_point now,
                            std::optional<ObjectInfo>* marker) const {
   std::lock_guard<std::mutex> lock(mu_);
@@ -112,10 +123,14 @@ std::optional<Listing> DirCache::GetFresh(const std::string& dir,
 
 std::vector<std::pair<std::string, ObjectInfo>> DirCache::FilesFrom(
     const std::string& dir, const std::string& from, size_t count,
-    std::chrono::steady_clock::time_point now) const {
+    std::chrono::steady_clock::time_point now, bool expired_ok) const {
   std::vector<std::pair<std::string, ObjectInfo>> out;
   std::lock_guard<std::mutex> lock(mu_);
   const Listing* listing = FreshLocked(dir, now);
+  if (listing == nullptr && expired_ok) {
+    auto it = listings_.find(dir);
+    if (it != listings_.end()) listing = &it->second;
+  }
   if (listing == nullptr) return out;
   const auto& entries = listing->entries;
   for (auto e = entries.lower_bound(from); e != entries.end() && out.size() < count; ++e) {

@@ -85,11 +85,16 @@ class DirCache {
   // A copy of a fresh listing of `dir`.
   std::optional<Listing> GetFresh(const std::string& dir,
                                   std::chrono::steady_clock::time_point now) const;
-  // Up to `count` files of a fresh listing of `dir`, in name order, from
-  // the first name not below `from` (empty when there is no fresh listing).
+  // Looks `name` up in the listing of `dir` this mount took last, however
+  // old (kUnknown: none in memory). Only for a caller that confirms the
+  // answer with a request of its own.
+  Answer FindExpired(const std::string& dir, const std::string& name, ListedEntry* out) const;
+  // Up to `count` files of a fresh listing of `dir` (`expired_ok`: of the
+  // last one in memory, however old), in name order, from the first name
+  // not below `from` (empty when there is no such listing).
   std::vector<std::pair<std::string, ObjectInfo>> FilesFrom(
       const std::string& dir, const std::string& from, size_t count,
-      std::chrono::steady_clock::time_point now) const;
+      std::chrono::steady_clock::time_point now, bool expired_ok = false) const;
   // Caches `listing` unless `dir` changed in place since Generation(dir)
   // returned `generation` (the listing may predate that change); `raw` (the
   // pages as listed, may be null) is then stored in the MetaCache. True

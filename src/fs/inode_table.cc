@@ -72,6 +72,8 @@ InodePtr InodeTable::Upsert(const std::string& path, const NodeInfo& info, uint6
         MergeKnown(inode->info, &fresh);
         inode->info = std::move(fresh);
         inode->validated = now;
+        if (inode->info.confirmed) inode->confirmed = now;
+        inode->info.confirmed = false;
         inode->seq = ++seq_;
       }
       inode->lookups += add_lookups;
@@ -83,6 +85,8 @@ InodePtr InodeTable::Upsert(const std::string& path, const NodeInfo& info, uint6
   inode->path = path;
   inode->info = info;
   inode->validated = now;
+  if (info.confirmed) inode->confirmed = now;
+  inode->info.confirmed = false;
   inode->lookups = add_lookups;
   inode->seq = ++seq_;
   by_ino_[inode->ino] = inode;
@@ -99,6 +103,8 @@ InodePtr InodeTable::Create(const std::string& path, const NodeInfo& info, uint6
   inode->path = path;
   inode->info = info;
   inode->validated = now;
+  if (info.confirmed) inode->confirmed = now;
+  inode->info.confirmed = false;
   inode->lookups = add_lookups;
   inode->seq = ++seq_;
   by_ino_[inode->ino] = inode;
@@ -188,6 +194,7 @@ InodeTable::Snapshot InodeTable::Snap(const InodePtr& inode) const {
   s.detached = inode->detached;
   s.info = inode->info;
   s.validated = inode->validated;
+  s.confirmed = inode->confirmed;
   s.handles = inode->handles;
   s.local = inode->local;
   return s;

@@ -52,6 +52,10 @@ struct NodeInfo {
   bool legacy_marker = false;  // dirs: "x_$folder$" exists
   bool dir_object = false;   // dirs: object "x" with x-directory type exists
   std::string symlink_target;  // symlinks, once read
+  // Transient: this info was just confirmed by a request to the store (a
+  // HEAD), not taken from a listing or a cache; the table records when in
+  // Inode::confirmed and clears the flag.
+  bool confirmed = false;
 };
 
 struct Inode {
@@ -63,6 +67,9 @@ struct Inode {
   bool detached = false;
   NodeInfo info;
   std::chrono::steady_clock::time_point validated{};
+  // When a request to the store (HEAD, our own upload) last confirmed the
+  // version in `info`; close-to-open skips its HEAD only within 1 s of it.
+  std::chrono::steady_clock::time_point confirmed{};
   uint64_t lookups = 0;
   int handles = 0;
   bool local = false;  // local state (staged data) is authoritative
@@ -110,6 +117,7 @@ class InodeTable {
     bool detached = false;
     NodeInfo info;
     std::chrono::steady_clock::time_point validated{};
+    std::chrono::steady_clock::time_point confirmed{};
     int handles = 0;
     bool local = false;
   };

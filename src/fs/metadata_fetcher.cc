@@ -7,10 +7,11 @@
 namespace pailfs::fs {
 
 MetadataFetcher::MetadataFetcher(ObjectStore* store, int parallelism, MetaCache* cache,
-                                 size_t max_entries)
+                                 size_t max_entries, Clock* clock)
     : store_(store),
       cache_(cache),
       max_entries_(max_entries),
+      clock_(clock),
       pool_(parallelism < 1 ? 1 : parallelism) {}
 
 namespace {
@@ -34,6 +35,23 @@ std::optional<ObjectInfo> MetadataFetcher::Remembered(const ObjectInfo& listed) 
   std::lock_guard<std::mutex> lock(mu_);
   RememberLocked(*stored);
   return stored;
+}
+
+std::chrono::steady_clock::time_point MetadataFetcher::Now() const {
+  return clock_ != nullptr ? clock_->MonotonicNow() : std::chrono::steady_clock::now();
+}
+
+void MetadataFetcher::HeadedLocked(const std::string& key) {
+  if (headed_.size() >= max_entries_) headed_.clear();  // crude bound; only an optimisation
+  headed_[key] = Now();
+}
+
+std::optional<std::chrono::steady_clock::time_point> MetadataFetcher::HeadedAt(
+    const std::string& key) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = headed_.find(key);
+  if (it == headed_.end()) return std::nullopt;
+  return it->second;
 }
 
 void MetadataFetcher::Remember(const ObjectInfo& info) {
@@ -60,13 +78,18 @@ void MetadataFetcher::Forget(const std::string& key) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     by_key_.erase(key);
+    headed_.erase(key);
   }
   if (cache_ != nullptr) cache_->ForgetObject(key);
 }
 
 Result<ObjectInfo> MetadataFetcher::Head(const std::string& key) {
   Result<ObjectInfo> r = store_->Head(key);
-  if (r.ok()) Remember(*r);
+  if (r.ok()) {
+    Remember(*r);
+    std::lock_guard<std::mutex> lock(mu_);
+    HeadedLocked(key);
+  }
   return r;
 }
 
@@ -89,7 +112,10 @@ std::optional<MetadataFetcher::Pending> MetadataFetcher::StartLocked(
                           Result<ObjectInfo> r = store_->Head(key);
                           {
                             std::lock_guard<std::mutex> lock(mu_);
-                            if (r.ok()) RememberLocked(*r);
+                            if (r.ok()) {
+                              RememberLocked(*r);
+                              HeadedLocked(key);
+                            }
                             inflight_.erase(key);
                           }
                           if (r.ok() && cache_ != nullptr) cache_->PutObject(*r);

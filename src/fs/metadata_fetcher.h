@@ -15,6 +15,9 @@
 // fetcher's own pool.
 #pragma once
 
+#include <chrono>
+#include "pailfs/clock.h"
+
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -33,8 +36,9 @@ class MetadataFetcher {
  public:
   // `cache` (may be null) keeps HEAD results across mounts: a version found
   // there is used without a request, every HEAD result is written there.
+  // `clock` (may be null: the steady clock) times the HEADs (HeadedAt).
   MetadataFetcher(ObjectStore* store, int parallelism, MetaCache* cache = nullptr,
-                  size_t max_entries = 200000);
+                  size_t max_entries = 200000, Clock* clock = nullptr);
 
   // HEAD results for `listed`, in order; nullopt where the HEAD failed (the
   // object vanished since the listing, or an error, which is logged).
@@ -55,6 +59,9 @@ class MetadataFetcher {
   void Remember(const ObjectInfo& info);
   void Forget(const std::string& key);
   std::optional<ObjectInfo> Remembered(const ObjectInfo& listed) const;
+  // When this fetcher last got an answer to a HEAD of `key` (nullopt:
+  // never, or forgotten); results from the MetaCache do not count.
+  std::optional<std::chrono::steady_clock::time_point> HeadedAt(const std::string& key) const;
   ThreadPool* pool() { return &pool_; }
 
  private:
@@ -66,9 +73,14 @@ class MetadataFetcher {
   // Remembered version, or the HEAD in flight for the key (nullopt: none).
   std::optional<Pending> StartLocked(const ObjectInfo& listed, std::optional<ObjectInfo>* known);
   void RememberLocked(const ObjectInfo& info) const;  // by_key_ is a cache: mutable
+  // Records the answer to a HEAD of `key` now.
+  void HeadedLocked(const std::string& key);
+  std::chrono::steady_clock::time_point Now() const;
 
   mutable std::map<std::string, ObjectInfo> by_key_;  // guarded by mu_
   std::map<std::string, Pending> inflight_;   // guarded by mu_
+  std::map<std::string, std::chrono::steady_clock::time_point> headed_;  // guarded by mu_
+  Clock* const clock_;  // may be null
   ThreadPool pool_;  // declared last: joined first
 };
 

@@ -44,7 +44,7 @@ ObjectFs::ObjectFs(const FsConfig& config, ObjectStore* store, Clock* clock,
       io_pool_(std::make_unique<ThreadPool>(
           std::max(2, config.upload_parallelism + config.download_parallelism))),
       copy_pool_(std::make_unique<ThreadPool>(32)),
-      fetcher_(store, config.metadata_parallelism, meta_cache),
+      fetcher_(store, config.metadata_parallelism, meta_cache, 200000, clock),
       uploader_(store, io_pool_.get(),
                 UploadOptions{config.multipart_threshold, config.part_size,
                               config.upload_parallelism, journal}),

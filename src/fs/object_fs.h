@@ -162,6 +162,10 @@ class ObjectFs final : public Filesystem {
 
   // --- object_fs.cc: helpers ---
   SteadyTime Mono() const { return clock_->MonotonicNow(); }
+  std::chrono::steady_clock::duration DirTtl() const {
+    return std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+        std::chrono::duration<double>(config_.dir_ttl));
+  }
   timespec NowSpec() const;
   std::string FileKeyOf(const std::string& path) const { return FileKey(config_.prefix, path); }
   std::string DirKeyOf(const std::string& path) const { return DirKey(config_.prefix, path); }
@@ -266,7 +270,9 @@ class ObjectFs final : public Filesystem {
   // -l, du), is refilled when they pass its middle, and falls back to the
   // one file asked when a lookup lands elsewhere. A lone or scattered stat
   // costs one HEAD, a walk keeps dozens in flight.
-  void PrefetchAround(const std::string& dir, const std::string& name);
+  // `expired_ok`: the folder's listing may have expired (the lookups that
+  // use it confirm each name with its own HEAD).
+  void PrefetchAround(const std::string& dir, const std::string& name, bool expired_ok = false);
   void ApplyFolderMarker(const std::string& path, const Result<ObjectInfo>& marker,
                          NodeInfo* info) const;
   Status RenameFile(const std::string& from, const std::string& to, const NodeInfo& info);

@@ -44,7 +44,7 @@ Status ObjectFs::EnsureMetaKnownLocked(const InodePtr& inode) {
     Kind kind = n.info.kind;
     ApplyHead(head, &n.info);
     if (n.info.kind != kind && kind == Kind::kSymlink) n.info.kind = kind;
-    n.validated = Mono();
+    n.validated = n.confirmed = Mono();
   });
   return Status::Ok();
 }

@@ -80,7 +80,7 @@ Status ObjectFs::UploadLocked(const InodePtr& inode) {
     n.info.user_metadata = info.user_metadata;
     if (timeless) n.info.meta.mtime = n.info.meta.ctime = n.info.meta.atime = std::nullopt;
     n.info.meta_known = true;
-    n.validated = Mono();
+    n.validated = n.confirmed = Mono();
   });
   dirs_.Upsert(ParentPath(snap.path), BaseName(snap.path), ListedFor(key, info));
   RememberWritten(key, info);
@@ -109,10 +109,13 @@ Result<uint64_t> ObjectFs::OpenInode(const InodePtr& inode, int flags) {
   // have finished while this open waited for the lock.
   snap = inodes_.Snap(inode);
   OpenFile* of = OpenStateLocked(inode);
-  // Close-to-open: the first open revalidates with one HEAD (listing_only:
-  // with the folder listing, which may be up to dir_ttl old).
+  // Close-to-open: the first open revalidates with one HEAD unless one just
+  // confirmed this version (a lookup's HEAD less than a second ago; a
+  // listing, even a fresh one, does not count: with the block cache a stale
+  // version would be served from disk). listing_only: with the folder
+  // listing, which may be up to dir_ttl old.
   if (of->handles == 0 && !of->staged && !snap.detached && !snap.info.etag.empty() &&
-      Mono() - snap.validated >= std::chrono::seconds(1)) {
+      Mono() - snap.confirmed >= std::chrono::seconds(1)) {
     Result<ObjectInfo> head = NotFound("");
     if (config_.listing_only) {
       auto found = ResolveChild(ParentPath(snap.path), BaseName(snap.path), false);
@@ -145,7 +148,7 @@ Result<uint64_t> ObjectFs::OpenInode(const InodePtr& inode, int flags) {
       } else {
         ApplyHead(*head, &n.info);
       }
-      n.validated = Mono();
+      n.validated = n.confirmed = Mono();
     });
     snap = inodes_.Snap(inode);
   }

@@ -100,6 +100,23 @@ Result<std::optional<NodeInfo>> ObjectFs::ResolveChild(const std::string& dir,
   }
   ListedEntry entry;
   DirCache::Answer answer = dirs_.Find(dir, name, Mono(), &entry);
+  // The folder's listing expired, but it names a file whose HEAD is due
+  // anyway (metadata not known for that version), or was made less than
+  // dir_ttl ago (read-ahead of this walk): that HEAD tells whether the file
+  // still exists and which version it is, as recently as a fresh listing
+  // would, so the folder need not be listed again for it (an `ls -l` or
+  // `du` longer than dir_ttl lists the folder once, not every dir_ttl).
+  bool expired = false;
+  if (answer == DirCache::Answer::kUnknown && need_meta && !config_.listing_only &&
+      dirs_.FindExpired(dir, name, &entry) == DirCache::Answer::kPresent &&
+      entry.kind == Kind::kFile) {
+    auto headed = fetcher_.HeadedAt(entry.object.key);
+    const bool recent = headed && Mono() - *headed < DirTtl();
+    if (recent || !fetcher_.Remembered(entry.object)) {
+      answer = DirCache::Answer::kPresent;
+      expired = true;
+    }
+  }
   if (answer == DirCache::Answer::kUnknown &&
       (config_.listing_only || dirs_.ShouldRelist(dir))) {
     // One listing of the folder answers this and the next lookups (under
@@ -117,11 +134,14 @@ Result<std::optional<NodeInfo>> ObjectFs::ResolveChild(const std::string& dir,
 
   NodeInfo info = FromListed(entry);
   if (info.kind == Kind::kFile && !info.meta_known && need_meta && !config_.listing_only) {
-    PrefetchAround(dir, name);
+    PrefetchAround(dir, name, expired);
     Result<ObjectInfo> head = fetcher_.Await(entry.object);
     if (!head.ok()) {
       if (head.status().code() != Code::kNotFound) return head.status();
-      dirs_.Remove(dir, name);  // vanished since the listing
+      // Gone since the listing (if that listing expired, a folder of the
+      // name may have appeared: ask as if nothing were known).
+      if (expired) return ResolveUncached(path, need_meta);
+      dirs_.Remove(dir, name);
       return std::optional<NodeInfo>();
     }
     ApplyHead(*head, &info);
@@ -134,7 +154,8 @@ Result<std::optional<NodeInfo>> ObjectFs::ResolveChild(const std::string& dir,
   return std::optional<NodeInfo>(std::move(info));
 }
 
-void ObjectFs::PrefetchAround(const std::string& dir, const std::string& name) {
+void ObjectFs::PrefetchAround(const std::string& dir, const std::string& name,
+                              bool expired_ok) {
   constexpr size_t kFirstWindow = 1;
   constexpr size_t kMaxWindow = 256;
   std::vector<std::pair<std::string, ObjectInfo>> files;
@@ -158,7 +179,7 @@ void ObjectFs::PrefetchAround(const std::string& dir, const std::string& name) {
       w.size = kFirstWindow;
     }
     // One more than the window tells where the next one starts.
-    files = dirs_.FilesFrom(dir, start, w.size + 1, Mono());
+    files = dirs_.FilesFrom(dir, start, w.size + 1, Mono(), expired_ok);
     w.at_end = files.size() <= w.size;
     if (!w.at_end) {
       w.until = files.back().first;
@@ -228,6 +249,7 @@ Result<std::optional<NodeInfo>> ObjectFs::ResolveUncached(const std::string& pat
   if (head.ok()) {
     NodeInfo info;
     ApplyHead(*head, &info);
+    info.confirmed = true;
     return std::optional<NodeInfo>(std::move(info));
   }
   if (head.status().code() == Code::kNotFound) return std::optional<NodeInfo>();
@@ -253,8 +275,7 @@ void ObjectFs::Forget(Ino ino, uint64_t nlookup) { inodes_.Forget(ino, nlookup);
 Result<Entry> ObjectFs::GetAttr(const Caller&, Ino ino) {
   PAILFS_ASSIGN_OR_RETURN(InodePtr inode, GetInode(ino));
   auto snap = inodes_.Snap(inode);
-  auto ttl = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-      std::chrono::duration<double>(config_.dir_ttl));
+  const auto ttl = DirTtl();
   const bool meta_ok = snap.info.meta_known || config_.listing_only ||
                        snap.info.kind == Kind::kSymlink;
   if (ino == kRootIno || snap.local || snap.detached || snap.handles > 0 ||

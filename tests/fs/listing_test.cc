@@ -134,6 +134,34 @@ TEST_F(ListingTest, WalkingABigFolderHeadsEachFileOnce) {
   EXPECT_EQ(memory_.counts().list, 0u);
 }
 
+// An `ls -l` that takes longer than dir_ttl: names of the expired listing
+// whose HEAD is due anyway are confirmed by that HEAD, not by listing the
+// folder again; a name gone since is asked about afresh.
+TEST_F(ListingTest, AWalkPastDirTtlHeadsItsFilesWithoutListingAgain) {
+  for (int i = 0; i < 2500; ++i) {
+    char name[16];
+    std::snprintf(name, sizeof(name), "f%05d", i);
+    memory_.PutDirect(std::string("big/") + name, "x");
+  }
+  Mount(DefaultConfig());
+  Ino big = InoOf("big");
+  std::vector<std::string> names = ListNames(big);
+  ASSERT_EQ(names.size(), 2500u);
+  memory_.ResetCounts();
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (i % 250 == 249) clock_.Advance(seconds(3));  // the listing expires at 10 s
+    Entry e = Look(big, names[i]);
+    ASSERT_NE(e.ino, 0u) << names[i];
+    EXPECT_EQ(e.attr.st_size, 1);
+  }
+  EXPECT_EQ(memory_.counts().list, 0u);
+  EXPECT_EQ(memory_.counts().head, 2500u);
+  // Deleted by another client after the listing: its HEAD says so.
+  clock_.Advance(seconds(11));
+  ASSERT_TRUE(memory_.Delete("big/f00007").ok());
+  EXPECT_EQ(Look(big, "f00007").ino, 0u);
+}
+
 TEST_F(ListingTest, ExpiredBigFolderIsListedAgainAfterAFewMisses) {
   // 2,500 files: a listing of three pages.
   for (int i = 0; i < 2500; ++i) memory_.PutDirect("big/f" + std::to_string(i), "x");

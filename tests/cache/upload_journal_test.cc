@@ -1,0 +1,105 @@
+// LmdbUploadJournal: records survive reopening; removal; keys too long for
+// LMDB are refused (not silently dropped); a sync succeeds.
+#include "src/cache/upload_journal.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+
+#include <gtest/gtest.h>
+
+namespace pailfs::cache {
+namespace {
+
+class UploadJournalTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/pailfs-journal-test-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = std::string(tmpl) + "/journal";
+  }
+  void TearDown() override { std::filesystem::remove_all(std::filesystem::path(dir_).parent_path()); }
+  std::unique_ptr<LmdbUploadJournal> Open() {
+    auto j = LmdbUploadJournal::Open(dir_);
+    EXPECT_TRUE(j.ok()) << j.status().ToString();
+    return j.ok() ? std::move(j).value() : nullptr;
+  }
+  std::string dir_;
+};
+
+TEST_F(UploadJournalTest, RecordsSurviveReopening) {
+  {
+    auto j = Open();
+    JournaledUpload u;
+    u.stage = "stage-abc";
+    u.key = "dir/file name";
+    u.committed = true;
+    u.size = 12345;
+    u.base_key = "dir/file name";
+    u.base_etag = "\"e1\"";
+    u.base_len = 5 << 20;
+    u.content_type = "text/plain";
+    u.user_metadata = {{"mode", "33188"}, {"uid", "1000"}};
+    ASSERT_TRUE(j->PutUpload(u).ok());
+    ASSERT_TRUE(j->AddMultipart({"upload-1", "big.bin"}).ok());
+    ASSERT_TRUE(j->AddRename({"a/b", "c"}).ok());
+    ASSERT_TRUE(j->Sync().ok());
+  }
+  auto j = Open();
+  auto uploads = j->Uploads();
+  ASSERT_TRUE(uploads.ok());
+  ASSERT_EQ(uploads->size(), 1u);
+  const JournaledUpload& u = uploads->front();
+  EXPECT_EQ(u.stage, "stage-abc");
+  EXPECT_EQ(u.key, "dir/file name");
+  EXPECT_TRUE(u.committed);
+  EXPECT_EQ(u.size, 12345u);
+  EXPECT_EQ(u.base_etag, "\"e1\"");
+  EXPECT_EQ(u.base_len, 5u << 20);
+  EXPECT_EQ(u.content_type, "text/plain");
+  EXPECT_EQ(u.user_metadata.at("uid"), "1000");
+  auto mp = j->Multiparts();
+  ASSERT_TRUE(mp.ok());
+  ASSERT_EQ(mp->size(), 1u);
+  EXPECT_EQ(mp->front().upload_id, "upload-1");
+  EXPECT_EQ(mp->front().key, "big.bin");
+  auto renames = j->Renames();
+  ASSERT_TRUE(renames.ok());
+  ASSERT_EQ(renames->size(), 1u);
+  EXPECT_EQ(renames->front().from, "a/b");
+  EXPECT_EQ(renames->front().to, "c");
+
+  ASSERT_TRUE(j->RemoveUpload("stage-abc").ok());
+  ASSERT_TRUE(j->RemoveMultipart("upload-1").ok());
+  ASSERT_TRUE(j->RemoveRename("a/b").ok());
+  ASSERT_TRUE(j->RemoveRename("never-recorded").ok());
+  EXPECT_TRUE(j->Uploads()->empty());
+  EXPECT_TRUE(j->Multiparts()->empty());
+  EXPECT_TRUE(j->Renames()->empty());
+}
+
+TEST_F(UploadJournalTest, ARecordReplacesTheOneOfTheSameStagedFile) {
+  auto j = Open();
+  JournaledUpload u;
+  u.stage = "stage-1";
+  u.key = "k";
+  ASSERT_TRUE(j->PutUpload(u).ok());
+  u.committed = true;
+  u.size = 9;
+  ASSERT_TRUE(j->PutUpload(u).ok());
+  auto uploads = j->Uploads();
+  ASSERT_EQ(uploads->size(), 1u);
+  EXPECT_TRUE(uploads->front().committed);
+  EXPECT_EQ(uploads->front().size, 9u);
+}
+
+TEST_F(UploadJournalTest, AFolderPathTooLongForLmdbIsAnErrorNotADrop) {
+  auto j = Open();
+  Status s = j->AddRename({std::string(600, 'x'), "y"});
+  EXPECT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), Code::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace pailfs::cache

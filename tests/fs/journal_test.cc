@@ -1,0 +1,165 @@
+// Crash recovery in the filesystem core: a mount over a staging directory
+// and journal left by an earlier one uploads what a close or fsync had
+// committed (serving it meanwhile), sets aside what was still being
+// written, aborts orphaned multipart uploads and finishes folder renames.
+// Also write-back: close returns without an upload, fsync uploads.
+// (The kill -9 tests through a real mount are tests/mount/crash_test.cc.)
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "src/cache/upload_journal.h"
+#include "src/fs/object_fs.h"
+#include "src/fs/staging.h"
+#include "tests/fs/fs_test_util.h"
+
+namespace pailfs::testing {
+namespace {
+
+using std::chrono::milliseconds;
+
+class JournalTest : public FsTest {
+ protected:
+  void TearDown() override {
+    fs_.reset();
+    journal_.reset();
+  }
+
+  // Mounts (again) on the same staging directory and journal, as the next
+  // mount of the bucket on this host would; recovery runs here.
+  void MountJournaled(FsConfig config) {
+    fs_.reset();
+    journal_.reset();
+    config.tmp_dir = tmp_dir_;
+    auto area = fs::StagingArea::OpenExclusive(tmp_dir_, "journal-test");
+    ASSERT_TRUE(area.ok()) << area.status().ToString();
+    auto journal = cache::LmdbUploadJournal::Open((*area)->dir() + "/journal");
+    ASSERT_TRUE(journal.ok()) << journal.status().ToString();
+    journal_ = std::move(journal).value();
+    auto fs = fs::NewJournaledFilesystem(config, &faulty_, &clock_, nullptr, nullptr,
+                                         std::move(area).value(), journal_.get());
+    ASSERT_TRUE(fs.ok()) << fs.status().ToString();
+    fs_ = std::move(fs).value();
+  }
+  // The filesystem goes away without FlushAll, as in a crash (the staged
+  // files stay on disk, as they would after kill -9).
+  void Crash() { fs_.reset(); }
+
+  template <typename P>
+  bool WaitFor(P pred, milliseconds limit = milliseconds(5000)) {
+    auto end = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < end) {
+      if (pred()) return true;
+      std::this_thread::sleep_for(milliseconds(5));
+    }
+    return pred();
+  }
+  std::vector<std::string> Recovered() {
+    std::vector<std::string> out;
+    for (auto& e : std::filesystem::recursive_directory_iterator(tmp_dir_)) {
+      if (e.path().parent_path().filename() == "recovered" && e.path().extension() != ".key") {
+        out.push_back(e.path().string());
+      }
+    }
+    return out;
+  }
+
+  std::unique_ptr<cache::LmdbUploadJournal> journal_;
+};
+
+TEST_F(JournalTest, ACommittedFileIsServedAndUploadedByTheNextMount) {
+  MountJournaled(DefaultConfig());
+  auto c = fs_->Create(caller_, kRootIno, "report.txt", 0640, O_RDWR | O_CREAT);
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE(fs_->Write(c->entry.ino, c->fh, 0, "final numbers", 13).ok());
+  faulty_.SetOffline(true);
+  EXPECT_NE(Err(fs_->Flush(c->entry.ino, c->fh)), 0);  // committed, not uploaded
+  Crash();
+
+  MountJournaled(DefaultConfig());  // still offline: served from the staged copy
+  Ino ino = InoOf("report.txt");
+  ASSERT_NE(ino, 0u);
+  EXPECT_EQ(ReadFile(ino), "final numbers");
+  EXPECT_EQ(Attr(ino).attr.st_mode & 07777, 0640u);
+  faulty_.SetOffline(false);
+  clock_.Advance(std::chrono::seconds(120));
+  EXPECT_TRUE(WaitFor([&] { return memory_.GetDirect("report.txt").has_value(); }));
+  EXPECT_EQ(*memory_.GetDirect("report.txt"), "final numbers");
+  EXPECT_TRUE(WaitFor([&] { return journal_->Uploads()->empty(); }));
+}
+
+TEST_F(JournalTest, DataStillBeingWrittenIsSetAsideNotUploaded) {
+  MountJournaled(DefaultConfig());
+  auto c = fs_->Create(caller_, kRootIno, "half", 0644, O_RDWR | O_CREAT);
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE(fs_->Write(c->entry.ino, c->fh, 0, "half of it", 10).ok());
+  Crash();
+
+  MountJournaled(DefaultConfig());
+  EXPECT_EQ(InoOf("half"), 0u);
+  EXPECT_FALSE(memory_.GetDirect("half").has_value());
+  auto kept = Recovered();
+  ASSERT_EQ(kept.size(), 1u);
+  std::ifstream in(kept[0]);
+  std::string body((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(body, "half of it");
+  EXPECT_TRUE(journal_->Uploads()->empty());
+}
+
+TEST_F(JournalTest, OrphanedMultipartUploadsAreAbortedAndRenamesFinished) {
+  MountJournaled(DefaultConfig());
+  auto id = memory_.CreateMultipartUpload("big", WriteOptions{});
+  ASSERT_TRUE(id.ok());
+  ASSERT_TRUE(journal_->AddMultipart({*id, "big"}).ok());
+  // A folder rename that copied one of two files before the crash.
+  ASSERT_TRUE(memory_.Put("src/a", BodySource::FromMemory("A"), {}).ok());
+  ASSERT_TRUE(memory_.Put("src/b", BodySource::FromMemory("B"), {}).ok());
+  ASSERT_TRUE(memory_.Put("dst/a", BodySource::FromMemory("A"), {}).ok());
+  ASSERT_TRUE(journal_->AddRename({"src", "dst"}).ok());
+  Crash();
+
+  MountJournaled(DefaultConfig());
+  EXPECT_TRUE(memory_.ListMultipartUploads("")->empty());
+  EXPECT_TRUE(journal_->Multiparts()->empty());
+  EXPECT_FALSE(memory_.GetDirect("src/a").has_value());
+  EXPECT_FALSE(memory_.GetDirect("src/b").has_value());
+  EXPECT_EQ(*memory_.GetDirect("dst/a"), "A");
+  EXPECT_EQ(*memory_.GetDirect("dst/b"), "B");
+  EXPECT_TRUE(journal_->Renames()->empty());
+}
+
+TEST_F(JournalTest, StagedFilesNobodyRecordedAreRemoved) {
+  MountJournaled(DefaultConfig());
+  WriteFile("done", "uploaded");
+  Crash();
+  MountJournaled(DefaultConfig());
+  int staged = 0;
+  for (auto& e : std::filesystem::recursive_directory_iterator(tmp_dir_)) {
+    if (e.path().filename().string().rfind("stage-", 0) == 0) ++staged;
+  }
+  EXPECT_EQ(staged, 0);
+}
+
+TEST_F(JournalTest, WriteBackCloseReturnsBeforeTheUploadAndFsyncWaitsForIt) {
+  FsConfig config = DefaultConfig();
+  config.write_back = true;
+  MountJournaled(config);
+  auto c = fs_->Create(caller_, kRootIno, "wb", 0644, O_RDWR | O_CREAT);
+  ASSERT_TRUE(c.ok());
+  faulty_.SetOffline(true);
+  ASSERT_TRUE(fs_->Write(c->entry.ino, c->fh, 0, "later", 5).ok());
+  EXPECT_TRUE(fs_->Flush(c->entry.ino, c->fh).ok());          // local only
+  EXPECT_EQ(Err(fs_->Fsync(c->entry.ino, c->fh, false)), EIO);  // the upload's failure
+  EXPECT_TRUE(journal_->Uploads()->front().committed);
+  faulty_.SetOffline(false);
+  EXPECT_TRUE(fs_->Fsync(c->entry.ino, c->fh, false).ok());
+  EXPECT_EQ(*memory_.GetDirect("wb"), "later");
+  EXPECT_TRUE(fs_->Write(c->entry.ino, c->fh, 5, "!", 1).ok());
+  EXPECT_TRUE(fs_->Flush(c->entry.ino, c->fh).ok());
+  fs_->Release(c->entry.ino, c->fh);
+  EXPECT_TRUE(WaitFor([&] { return memory_.GetDirect("wb") == std::optional<std::string>("later!"); }));
+}
+
+}  // namespace
+}  // namespace pailfs::testing
