@@ -121,22 +121,48 @@ std::optional<Listing> DirCache::GetFresh(const std::string& dir,
   return *listing;
 }
 
-std::vector<std::pair<std::string, ObjectInfo>> DirCache::FilesFrom(
-    const std::string& dir, const std::string& from, size_t count,
-    std::chrono::steady_clock::time_point now, bool expired_ok) const {
-  std::vector<std::pair<std::string, ObjectInfo>> out;
-  std::lock_guard<std::mutex> lock(mu_);
+const Listing* DirCache::ForWalkLocked(const std::string& dir,
+                                       std::chrono::steady_clock::time_point now,
+                                       bool expired_ok) const {
   const Listing* listing = FreshLocked(dir, now);
   if (listing == nullptr && expired_ok) {
     auto it = listings_.find(dir);
     if (it != listings_.end()) listing = &it->second;
   }
+  return listing;
+}
+
+std::vector<std::pair<std::string, ObjectInfo>> DirCache::FilesFrom(
+    const std::string& dir, const std::string& from, size_t count,
+    std::chrono::steady_clock::time_point now, bool expired_ok, size_t stride) const {
+  std::vector<std::pair<std::string, ObjectInfo>> out;
+  if (stride == 0) stride = 1;
+  std::lock_guard<std::mutex> lock(mu_);
+  const Listing* listing = ForWalkLocked(dir, now, expired_ok);
   if (listing == nullptr) return out;
   const auto& entries = listing->entries;
+  size_t skip = 0;
   for (auto e = entries.lower_bound(from); e != entries.end() && out.size() < count; ++e) {
-    if (e->second.kind == Kind::kFile) out.emplace_back(e->first, e->second.object);
+    if (e->second.kind != Kind::kFile) continue;
+    if (skip == 0) out.emplace_back(e->first, e->second.object);
+    skip = (skip + 1) % stride;
   }
   return out;
+}
+
+size_t DirCache::FilesBetween(const std::string& dir, const std::string& after,
+                              const std::string& upto, size_t max,
+                              std::chrono::steady_clock::time_point now, bool expired_ok) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  const Listing* listing = ForWalkLocked(dir, now, expired_ok);
+  if (listing == nullptr || upto <= after) return 0;
+  size_t n = 0;
+  for (auto e = listing->entries.upper_bound(after);
+       e != listing->entries.end() && e->first <= upto; ++e) {
+    if (e->second.kind != Kind::kFile) continue;
+    if (++n > max) return 0;
+  }
+  return n;
 }
 
 uint64_t DirCache::Generation(const std::string& dir) const {

@@ -91,10 +91,17 @@ class DirCache {
   Answer FindExpired(const std::string& dir, const std::string& name, ListedEntry* out) const;
   // Up to `count` files of a fresh listing of `dir` (`expired_ok`: of the
   // last one in memory, however old), in name order, from the first name
-  // not below `from` (empty when there is no such listing).
+  // not below `from`, every `stride`-th one (empty when there is no such
+  // listing).
   std::vector<std::pair<std::string, ObjectInfo>> FilesFrom(
       const std::string& dir, const std::string& from, size_t count,
-      std::chrono::steady_clock::time_point now, bool expired_ok = false) const;
+      std::chrono::steady_clock::time_point now, bool expired_ok = false,
+      size_t stride = 1) const;
+  // How many files of that listing lie in (`after`, `upto`]; 0 when there
+  // is no such listing or more than `max`.
+  size_t FilesBetween(const std::string& dir, const std::string& after, const std::string& upto,
+                      size_t max, std::chrono::steady_clock::time_point now,
+                      bool expired_ok = false) const;
   // Caches `listing` unless `dir` changed in place since Generation(dir)
   // returned `generation` (the listing may predate that change); `raw` (the
   // pages as listed, may be null) is then stored in the MetaCache. True
@@ -122,6 +129,9 @@ class DirCache {
   // nullptr when there is none. Requires mu_.
   const Listing* FreshLocked(const std::string& dir,
                              std::chrono::steady_clock::time_point now) const;
+  // FreshLocked, or (`expired_ok`) the last listing in memory.
+  const Listing* ForWalkLocked(const std::string& dir, std::chrono::steady_clock::time_point now,
+                               bool expired_ok) const;
 
   const std::chrono::steady_clock::duration ttl_;
   const std::string key_prefix_;

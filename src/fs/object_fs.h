@@ -268,8 +268,10 @@ class ObjectFs final : public Filesystem {
   // fresh listing of `dir` from `name` on: a window that doubles (1, 2, 4,
   // ... up to 256 files) while lookups walk the folder in listing order (ls
   // -l, du), is refilled when they pass its middle, and falls back to the
-  // one file asked when a lookup lands elsewhere. A lone or scattered stat
-  // costs one HEAD, a walk keeps dozens in flight.
+  // one file asked when a lookup lands elsewhere. Two steps of the same
+  // size (2 to 64 files) in a row make it a window of every step-th file
+  // (a `stat` of a sample in listing order). A lone or scattered stat costs
+  // one HEAD, a walk keeps dozens in flight.
   // `expired_ok`: the folder's listing may have expired (the lookups that
   // use it confirm each name with its own HEAD).
   void PrefetchAround(const std::string& dir, const std::string& name, bool expired_ok = false);
@@ -301,6 +303,9 @@ class ObjectFs final : public Filesystem {
     std::string from, until;    // names queued: [from, until), or [from, end) when at_end
     std::string refill_at;      // a lookup at or past this queues the next window
     bool at_end = false;
+    size_t stride = 1;          // the window holds every stride-th file
+    std::string last;           // the previous lookup
+    size_t step = 0;            // files from the one before it to `last` (0: none or far)
   };
   std::mutex prefetch_mu_;
   std::map<std::string, PrefetchWindow> prefetch_;  // guarded by prefetch_mu_

@@ -162,6 +162,34 @@ TEST_F(ListingTest, AWalkPastDirTtlHeadsItsFilesWithoutListingAgain) {
   EXPECT_EQ(Look(big, "f00007").ino, 0u);
 }
 
+// `stat` of every 10th file in listing order: after two equal steps the
+// read-ahead follows the stride, so HEADs run in parallel, and it HEADs
+// only the files asked for.
+TEST_F(ListingTest, AStridedWalkKeepsHeadsInFlightForTheFilesItWillAskFor) {
+  for (int i = 0; i < 1000; ++i) {
+    char name[16];
+    std::snprintf(name, sizeof(name), "f%05d", i);
+    memory_.PutDirect(name, "x");
+  }
+  GateHeadStore gate(&memory_, 1, std::chrono::milliseconds(20));
+  FsConfig config = DefaultConfig();
+  config.metadata_parallelism = 16;
+  Mount(config, &gate);
+  ASSERT_EQ(ListNames(kRootIno).size(), 1000u);
+  memory_.ResetCounts();
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 1000; i += 10) {
+    char name[16];
+    std::snprintf(name, sizeof(name), "f%05d", i);
+    ASSERT_NE(Look(kRootIno, name).ino, 0u) << name;
+  }
+  // 100 HEADs of 20 ms each, one at a time, would take 2 s.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1000));
+  EXPECT_GE(gate.max_in_flight(), 8);
+  EXPECT_LE(memory_.counts().head, 100u + 8u);  // at most the window's tail beyond the last
+  EXPECT_EQ(memory_.counts().list, 0u);
+}
+
 TEST_F(ListingTest, ExpiredBigFolderIsListedAgainAfterAFewMisses) {
   // 2,500 files: a listing of three pages.
   for (int i = 0; i < 2500; ++i) memory_.PutDirect("big/f" + std::to_string(i), "x");
