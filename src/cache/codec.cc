@@ -33,11 +33,7 @@ std::string EncodeObject(const ObjectInfo& info) {
   w.Time(info.last_modified);
   w.Str(info.content_type);
   w.Str(info.storage_class);
-  w.U64(info.user_metadata.size());
-  for (const auto& [name, value] : info.user_metadata) {
-    w.Str(name);
-    w.Str(value);
-  }
+  w.Map(info.user_metadata);
   return w.Take();
 }
 
@@ -46,18 +42,11 @@ std::optional<ObjectInfo> DecodeObject(std::string_view key, std::string_view da
   ObjectInfo o;
   o.key = std::string(key);
   unsigned char format;
-  uint64_t n;
   if (!r.U8(&format) || format != kObjectFormat || !r.U64(&o.size) || !r.Str(&o.etag) ||
       !r.Time(&o.last_modified) || !r.Str(&o.content_type) || !r.Str(&o.storage_class) ||
-      !r.U64(&n)) {
+      !r.Map(&o.user_metadata) || !r.done()) {
     return std::nullopt;
   }
-  for (uint64_t i = 0; i < n; ++i) {
-    std::string name, value;
-    if (!r.Str(&name) || !r.Str(&value)) return std::nullopt;
-    o.user_metadata.emplace(std::move(name), std::move(value));
-  }
-  if (!r.done()) return std::nullopt;
   return o;
 }
 

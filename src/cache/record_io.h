@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -27,6 +28,14 @@ class RecordWriter {
   void Time(TimePoint t) {
     U64(static_cast<uint64_t>(
         std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count()));
+  }
+  // A string map (user metadata): its size, then name and value pairs.
+  void Map(const std::map<std::string, std::string>& m) {
+    U64(m.size());
+    for (const auto& [name, value] : m) {
+      Str(name);
+      Str(value);
+    }
   }
   std::string Take() { return std::move(out_); }
 
@@ -62,6 +71,16 @@ class RecordReader {
     if (!U64(&ns)) return false;
     *t = TimePoint(std::chrono::duration_cast<TimePoint::duration>(
         std::chrono::nanoseconds(static_cast<int64_t>(ns))));
+    return true;
+  }
+  bool Map(std::map<std::string, std::string>* m) {
+    uint64_t n;
+    if (!U64(&n) || n > in_.size()) return false;  // each pair takes bytes
+    for (uint64_t i = 0; i < n; ++i) {
+      std::string name, value;
+      if (!Str(&name) || !Str(&value)) return false;
+      m->emplace(std::move(name), std::move(value));
+    }
     return true;
   }
   bool done() const { return in_.empty(); }

@@ -23,11 +23,7 @@ std::string EncodeUpload(const JournaledUpload& u) {
   w.Str(u.base_etag);
   w.U64(u.base_len);
   w.Str(u.content_type);
-  w.U64(u.user_metadata.size());
-  for (const auto& [name, value] : u.user_metadata) {
-    w.Str(name);
-    w.Str(value);
-  }
+  w.Map(u.user_metadata);
   return w.Take();
 }
 
@@ -36,19 +32,12 @@ std::optional<JournaledUpload> DecodeUpload(std::string_view stage, std::string_
   JournaledUpload u;
   u.stage = std::string(stage);
   unsigned char format, committed;
-  uint64_t n;
   if (!r.U8(&format) || format != kUploadFormat || !r.Str(&u.key) || !r.U8(&committed) ||
       !r.U64(&u.size) || !r.Str(&u.base_key) || !r.Str(&u.base_etag) || !r.U64(&u.base_len) ||
-      !r.Str(&u.content_type) || !r.U64(&n) || n > data.size()) {
+      !r.Str(&u.content_type) || !r.Map(&u.user_metadata) || !r.done()) {
     return std::nullopt;
   }
   u.committed = committed != 0;
-  for (uint64_t i = 0; i < n; ++i) {
-    std::string name, value;
-    if (!r.Str(&name) || !r.Str(&value)) return std::nullopt;
-    u.user_metadata.emplace(std::move(name), std::move(value));
-  }
-  if (!r.done()) return std::nullopt;
   return u;
 }
 

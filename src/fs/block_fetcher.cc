@@ -5,10 +5,9 @@
 #include <string_view>
 
 namespace pailfs::fs {
-namespace {
 
-Result<std::string> GetRange(ObjectStore* store, const std::string& key, const std::string& etag,
-                             uint64_t start, uint64_t end) {
+Result<std::string> GetPinnedRange(ObjectStore* store, const std::string& key,
+                                   const std::string& etag, uint64_t start, uint64_t end) {
   GetOptions options;
   options.range = ByteRange{start, end - start};
   options.if_match = etag;
@@ -19,8 +18,6 @@ Result<std::string> GetRange(ObjectStore* store, const std::string& key, const s
   }
   return std::move(got.body);
 }
-
-}  // namespace
 
 BlockFetcher::BlockFetcher(ObjectStore* store, ThreadPool* pool, BlockCache* cache,
                            uint64_t block_size)
@@ -109,7 +106,7 @@ Result<std::string> BlockFetcher::RunTask(const std::shared_ptr<Shared>& shared,
     bool next_hit = false;
     while (j < count && !(next_hit = cached(j, &block))) ++j;
     const uint64_t from = start + i * bs, to = block_end(j - 1);
-    PAILFS_ASSIGN_OR_RETURN(std::string got, GetRange(shared->store, key, etag, from, to));
+    PAILFS_ASSIGN_OR_RETURN(std::string got, GetPinnedRange(shared->store, key, etag, from, to));
     if (cache != nullptr) {
       for (size_t b = i; b < j; ++b) {
         const uint64_t off = start + b * bs;

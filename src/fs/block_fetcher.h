@@ -38,6 +38,11 @@
 
 namespace pailfs::fs {
 
+// Bytes [start, end) of version `etag` of `key` with one ranged GET pinned
+// to it (If-Match); a short body is DataLoss.
+Result<std::string> GetPinnedRange(ObjectStore* store, const std::string& key,
+                                   const std::string& etag, uint64_t start, uint64_t end);
+
 // Bytes [start, end) of one object version, possibly still in flight.
 struct BlockRun {
   uint64_t start = 0;

@@ -1,6 +1,11 @@
 #include "src/fs/multipart_session.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstring>
 
 #include "pailfs/log.h"
 
@@ -12,13 +17,39 @@ Result<std::unique_ptr<MultipartSession>> MultipartSession::Create(ObjectStore* 
                                                                    const WriteOptions& write,
                                                                    int parallelism,
                                                                    UploadJournal* journal) {
-  PAILFS_ASSIGN_OR_RETURN(std::string id, store->CreateMultipartUpload(key, write));
+  // The intent is journaled first: a crash after the server created the
+  // upload but before its id came back still leaves a trace to clean up.
+  const std::string intent = journal != nullptr ? NewIntentId() : std::string();
+  auto note = [&](Status s) {
+    if (!s.ok()) PAILFS_LOG(kWarning) << "journal: multipart upload of " << key << ": " << s.ToString();
+  };
+  if (journal != nullptr) note(journal->AddMultipart(JournaledMultipart{intent, key}));
+  Result<std::string> created = store->CreateMultipartUpload(key, write);
   if (journal != nullptr) {
-    Status s = journal->AddMultipart(JournaledMultipart{id, key});
-    if (!s.ok()) PAILFS_LOG(kWarning) << "journal: multipart upload " << id << ": " << s.ToString();
+    if (created.ok()) note(journal->AddMultipart(JournaledMultipart{*created, key}));
+    note(journal->RemoveMultipart(intent));
   }
+  PAILFS_ASSIGN_OR_RETURN(std::string id, std::move(created));
   return std::unique_ptr<MultipartSession>(new MultipartSession(
       store, pool, key, std::move(id), write, std::max(1, parallelism), journal));
+}
+
+std::string MultipartSession::NewIntentId() {
+  static std::atomic<uint64_t> counter{0};
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  return std::string(kIntentPrefix) + std::to_string(now) + "-" + std::to_string(::getpid()) +
+         "-" + std::to_string(counter.fetch_add(1));
+}
+
+std::optional<TimePoint> MultipartSession::IntentTime(const std::string& id) {
+  if (id.rfind(kIntentPrefix, 0) != 0) return std::nullopt;
+  try {
+    return TimePoint(std::chrono::seconds(std::stoll(id.substr(std::strlen(kIntentPrefix)))));
+  } catch (...) {
+    return TimePoint{};
+  }
 }
 
 MultipartSession::MultipartSession(ObjectStore* store, ThreadPool* pool, std::string key,

@@ -20,6 +20,7 @@
 #include <deque>
 #include <future>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,12 @@ class MultipartSession {
   MultipartSession(const MultipartSession&) = delete;
   MultipartSession& operator=(const MultipartSession&) = delete;
 
+  // Journal records of uploads about to be created (the id is not known
+  // yet) carry ids "intent-<unix seconds>-...": IntentTime tells their time
+  // (nullopt: a real upload id).
+  static constexpr const char* kIntentPrefix = "intent-";
+  static std::optional<TimePoint> IntentTime(const std::string& id);
+
   // Part `number` from bytes [offset, offset + length) of `fd`.
   void AddUpload(int number, int fd, uint64_t offset, uint64_t length);
   // Part `number` copied from `range` of `source_key`, pinned to its ETag.
@@ -58,6 +65,7 @@ class MultipartSession {
   MultipartSession(ObjectStore* store, ThreadPool* pool, std::string key, std::string upload_id,
                    WriteOptions write, int parallelism, UploadJournal* journal);
   void Unrecord();
+  static std::string NewIntentId();
   void Add(int number, std::function<Result<std::string>()> request);
   void CollectOldest();
 

@@ -156,6 +156,8 @@ class ObjectFs final : public Filesystem {
   Status CommitLocallyLocked(const InodePtr& inode);
   // Recovery steps (see Recover).
   void AbortOrphanedUploads();
+  // Aborts the multipart uploads of exactly `key` started at `since` or later.
+  Status AbortUploadsSince(const std::string& key, TimePoint since);
   void FinishRenames();
   void AdoptStagedFiles();
   void AdoptUpload(const JournaledUpload& upload);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "pailfs/log.h"
+#include "src/fs/multipart_session.h"
 #include "src/fs/object_fs.h"
 
 namespace pailfs::fs {
@@ -85,7 +86,15 @@ void ObjectFs::AbortOrphanedUploads() {
     return;
   }
   for (const JournaledMultipart& m : *uploads) {
-    Status s = store_->AbortMultipartUpload(m.key, m.upload_id);
+    Status s;
+    if (std::optional<TimePoint> intent = MultipartSession::IntentTime(m.upload_id)) {
+      // Created, or about to be, when the crash came: its id never came
+      // back. Abort the uploads of exactly that key started since (15 min
+      // of clock skew allowed).
+      s = AbortUploadsSince(m.key, *intent - std::chrono::minutes(15));
+    } else {
+      s = store_->AbortMultipartUpload(m.key, m.upload_id);
+    }
     if (!s.ok() && s.code() != Code::kNotFound) {
       PAILFS_LOG(kWarning) << "recovery: abort of multipart upload " << m.upload_id << " for "
                            << m.key << " failed (tried again at the next mount): "
@@ -98,6 +107,17 @@ void ObjectFs::AbortOrphanedUploads() {
       PAILFS_LOG(kWarning) << "journal: " << r.ToString();
     }
   }
+}
+
+Status ObjectFs::AbortUploadsSince(const std::string& key, TimePoint since) {
+  PAILFS_ASSIGN_OR_RETURN(std::vector<MultipartUploadInfo> uploads,
+                          store_->ListMultipartUploads(key));
+  for (const MultipartUploadInfo& u : uploads) {
+    if (u.key != key || u.initiated < since) continue;
+    Status s = store_->AbortMultipartUpload(u.key, u.upload_id);
+    if (!s.ok() && s.code() != Code::kNotFound) return s;
+  }
+  return Status::Ok();
 }
 
 void ObjectFs::FinishRenames() {

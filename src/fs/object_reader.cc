@@ -9,23 +9,12 @@
 #include <future>
 #include <vector>
 
+#include "src/fs/block_fetcher.h"
+
 namespace pailfs::fs {
 namespace {
 
 constexpr uint64_t kMaxRequest = 8ull << 20;  // largest single read-ahead GET
-
-Result<std::string> FetchRange(ObjectStore* store, const std::string& key, const std::string& etag,
-                               uint64_t start, uint64_t end) {
-  GetOptions options;
-  options.range = ByteRange{start, end - start};
-  options.if_match = etag;
-  PAILFS_ASSIGN_OR_RETURN(GetResult got, store->Get(key, options));
-  if (got.body.size() != end - start) {
-    return DataLoss("GET " + key + " returned " + std::to_string(got.body.size()) +
-                    " bytes for a range of " + std::to_string(end - start));
-  }
-  return std::move(got.body);
-}
 
 }  // namespace
 
@@ -217,7 +206,7 @@ Status DownloadToFile(ObjectStore* store, ThreadPool* pool, const std::string& k
   for (uint64_t pos = from; pos < to && failure.ok(); pos += chunk) {
     const uint64_t stop = std::min(to, pos + chunk);
     in_flight.push_back(pool->Async([=]() -> Status {
-      PAILFS_ASSIGN_OR_RETURN(std::string data, FetchRange(store, key, etag, pos, stop));
+      PAILFS_ASSIGN_OR_RETURN(std::string data, GetPinnedRange(store, key, etag, pos, stop));
       size_t done = 0;
       while (done < data.size()) {
         ssize_t n = ::pwrite(fd, data.data() + done, data.size() - done,

@@ -112,6 +112,9 @@ TEST_F(JournalTest, OrphanedMultipartUploadsAreAbortedAndRenamesFinished) {
   auto id = memory_.CreateMultipartUpload("big", WriteOptions{});
   ASSERT_TRUE(id.ok());
   ASSERT_TRUE(journal_->AddMultipart({*id, "big"}).ok());
+  // One whose id never came back (the crash came during its creation).
+  ASSERT_TRUE(memory_.CreateMultipartUpload("big2", WriteOptions{}).ok());
+  ASSERT_TRUE(journal_->AddMultipart({"intent-0-1-0", "big2"}).ok());
   // A folder rename that copied one of two files before the crash.
   ASSERT_TRUE(memory_.Put("src/a", BodySource::FromMemory("A"), {}).ok());
   ASSERT_TRUE(memory_.Put("src/b", BodySource::FromMemory("B"), {}).ok());

@@ -13,7 +13,20 @@ namespace {
 
 using std::chrono::seconds;
 
-class ListingTest : public FsTest {};
+// "f00000", "f00001", ...: names that sort in creation order.
+std::string Numbered(int i) {
+  char name[16];
+  std::snprintf(name, sizeof(name), "f%05d", i);
+  return name;
+}
+
+class ListingTest : public FsTest {
+ protected:
+  // `n` one-byte files dir/f00000 ... (dir "" is the root).
+  void PutNumbered(const std::string& dir, int n) {
+    for (int i = 0; i < n; ++i) memory_.PutDirect((dir.empty() ? "" : dir + "/") + Numbered(i), "x");
+  }
+};
 
 WriteOptions Meta(std::map<std::string, std::string> m, std::string type = "") {
   WriteOptions w;
@@ -115,11 +128,7 @@ TEST_F(ListingTest, AFolderIsAskedForItsMarkerByListingIt) {
 }
 
 TEST_F(ListingTest, WalkingABigFolderHeadsEachFileOnce) {
-  for (int i = 0; i < 3000; ++i) {
-    char name[16];
-    std::snprintf(name, sizeof(name), "f%05d", i);
-    memory_.PutDirect(std::string("big/") + name, "x");
-  }
+  PutNumbered("big", 3000);
   Mount(DefaultConfig());
   Ino big = InoOf("big");
   std::vector<std::string> names = ListNames(big);
@@ -138,11 +147,7 @@ TEST_F(ListingTest, WalkingABigFolderHeadsEachFileOnce) {
 // whose HEAD is due anyway are confirmed by that HEAD, not by listing the
 // folder again; a name gone since is asked about afresh.
 TEST_F(ListingTest, AWalkPastDirTtlHeadsItsFilesWithoutListingAgain) {
-  for (int i = 0; i < 2500; ++i) {
-    char name[16];
-    std::snprintf(name, sizeof(name), "f%05d", i);
-    memory_.PutDirect(std::string("big/") + name, "x");
-  }
+  PutNumbered("big", 2500);
   Mount(DefaultConfig());
   Ino big = InoOf("big");
   std::vector<std::string> names = ListNames(big);
@@ -166,11 +171,7 @@ TEST_F(ListingTest, AWalkPastDirTtlHeadsItsFilesWithoutListingAgain) {
 // read-ahead follows the stride, so HEADs run in parallel, and it HEADs
 // only the files asked for.
 TEST_F(ListingTest, AStridedWalkKeepsHeadsInFlightForTheFilesItWillAskFor) {
-  for (int i = 0; i < 1000; ++i) {
-    char name[16];
-    std::snprintf(name, sizeof(name), "f%05d", i);
-    memory_.PutDirect(name, "x");
-  }
+  PutNumbered("", 1000);
   GateHeadStore gate(&memory_, 1, std::chrono::milliseconds(20));
   FsConfig config = DefaultConfig();
   config.metadata_parallelism = 16;
@@ -178,11 +179,7 @@ TEST_F(ListingTest, AStridedWalkKeepsHeadsInFlightForTheFilesItWillAskFor) {
   ASSERT_EQ(ListNames(kRootIno).size(), 1000u);
   memory_.ResetCounts();
   auto start = std::chrono::steady_clock::now();
-  for (int i = 0; i < 1000; i += 10) {
-    char name[16];
-    std::snprintf(name, sizeof(name), "f%05d", i);
-    ASSERT_NE(Look(kRootIno, name).ino, 0u) << name;
-  }
+  for (int i = 0; i < 1000; i += 10) ASSERT_NE(Look(kRootIno, Numbered(i)).ino, 0u) << i;
   // 100 HEADs of 20 ms each, one at a time, would take 2 s.
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1000));
   EXPECT_GE(gate.max_in_flight(), 8);

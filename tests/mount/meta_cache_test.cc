@@ -84,21 +84,24 @@ TEST_F(MetaCacheTest, WritesThroughTheMountShowAfterAnImmediateRemount) {
   EXPECT_EQ(Str(ReadWholeFile(P("d/b"))), "bb");
 }
 
+// Also with no_meta_cache: the block cache lives there too.
 TEST_F(MetaCacheTest, AnUnusableCacheDirIsAClearError) {
-  std::string file = MakeTempDir("notadir") + "/file";
-  ASSERT_TRUE(WriteWholeFile(file, "x").ok());
-  std::string mnt = MakeTempDir("mnt");
-  auto r = RunCommand({"/usr/bin/env", "AWS_ACCESS_KEY_ID=" + moto()->access_key(),
-                       "AWS_SECRET_ACCESS_KEY=" + moto()->secret_key(), PailfsBinary(), bucket(),
-                       mnt, "-o",
-                       "endpoint=" + moto()->endpoint() + ",region=us-east-1,cache_dir=" + file +
-                           "/sub"},
-                      std::chrono::seconds(60));
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
-  EXPECT_EQ(r->exit_code, 1) << r->output;
-  EXPECT_NE(r->output.find("cache_dir"), std::string::npos) << r->output;
-  EXPECT_FALSE(IsFuseMounted(mnt));
-  ::rmdir(mnt.c_str());
+  for (const std::string extra : {"", "no_meta_cache,"}) {
+    std::string file = MakeTempDir("notadir") + "/file";
+    ASSERT_TRUE(WriteWholeFile(file, "x").ok());
+    std::string mnt = MakeTempDir("mnt");
+    auto r = RunCommand({"/usr/bin/env", "AWS_ACCESS_KEY_ID=" + moto()->access_key(),
+                         "AWS_SECRET_ACCESS_KEY=" + moto()->secret_key(), PailfsBinary(),
+                         bucket(), mnt, "-o",
+                         "endpoint=" + moto()->endpoint() + ",region=us-east-1," + extra +
+                             "cache_dir=" + file + "/sub"},
+                        std::chrono::seconds(60));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->exit_code, 1) << extra << r->output;
+    EXPECT_NE(r->output.find("cache_dir"), std::string::npos) << r->output;
+    EXPECT_FALSE(IsFuseMounted(mnt));
+    ::rmdir(mnt.c_str());
+  }
 }
 
 }  // namespace
