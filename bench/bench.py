@@ -345,7 +345,8 @@ def op_counts(stats):
 
 def settle(proxy, deadline):
     """Waits until the proxy has seen no new request for SETTLE_QUIET_S (an
-    upload after close, as rclone does, is then counted); returns its stats."""
+    upload after close, as rclone does, is then counted); returns its stats
+    and when the request count last grew (to within 0.5 s)."""
     end = min(deadline, time.monotonic() + SETTLE_MAX_S)
     last = proxy.stats()
     quiet_since = time.monotonic()
@@ -356,7 +357,7 @@ def settle(proxy, deadline):
             last, quiet_since = now, time.monotonic()
         elif time.monotonic() - quiet_since >= SETTLE_QUIET_S:
             break
-    return last
+    return last, quiet_since
 
 
 # ---- workloads ---------------------------------------------------------------
@@ -667,9 +668,12 @@ def run_group(a, fs, index, ep, group, deadline, logf, rows, notes):
             reset_peak_rss(proc.pid)
             cpu0 = cpu_seconds(proc.pid)
             secs, out, err = run_cmd(w.argv(index), mnt, left)
-            done = ep.proxy.stats()["requests"]
-            stats = settle(ep.proxy, deadline) if w.writes else (time.sleep(0.3) or
-                                                                 ep.proxy.stats())
+            done, returned = ep.proxy.stats()["requests"], time.monotonic()
+            if w.writes:
+                stats, last_req = settle(ep.proxy, deadline)
+            else:
+                time.sleep(0.3)
+                stats, last_req = ep.proxy.stats(), returned
             cpu1, rss = cpu_seconds(proc.pid), peak_rss_kib(proc.pid)
             c = op_counts(stats)
             done_note = ""
@@ -688,7 +692,7 @@ def run_group(a, fs, index, ep, group, deadline, logf, rows, notes):
             row = {"w": w.name, "fs": fs.name, "secs": secs, "c": c, "err": err,
                    "result": result, "expected": w.expected, "rss": rss,
                    "cpu": cpu1 - cpu0 if cpu0 is not None and cpu1 is not None else None,
-                   "late": c["total"] - done}
+                   "late": c["total"] - done, "late_s": max(0.0, last_req - returned)}
             row["extra"] = w.extra(row) if w.extra and not err else done_note
             rows.append(row)
             log("%-30s %-20s %7.2f s %6d req %s%s" % (
@@ -734,6 +738,8 @@ def write_table(a, wl, fss, rows, notes, sz, eps, big):
             res += "; " + r["extra"]
         if r["late"]:
             res += "; %d req after the command returned" % r["late"]
+            if r.get("late_s"):
+                res += ", the last %.1f s after it" % r["late_s"]
         other = "%d" % c["other"]
         if c["other_ops"]:
             other += " (" + ", ".join("%s %d" % kv for kv in sorted(c["other_ops"].items())) + ")"
