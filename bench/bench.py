@@ -52,7 +52,7 @@ MOTO_W1_MAX = 128 << 20  # W1 size when s3rver is missing and moto serves W1/W2
 LIMIT_THREADS, LIMIT_PART = 8, 8 << 20
 MOUNT_TIMEOUT_S = 30.0
 UNMOUNT_TIMEOUT_S = 20.0
-SETTLE_QUIET_S = 6.0   # rclone uploads 5 s after close (--vfs-write-back default)
+SETTLE_QUIET_S = 8.0   # rclone uploads 5 s after close (--vfs-write-back default)
 SETTLE_MAX_S = 120.0
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PR_SET_PDEATHSIG = 1
@@ -440,9 +440,10 @@ def workloads(sz, big, py, tarball):
         W("W9 stat x%d (remount)" % n9, lambda i: stat9, lines, n9, 0),
     ]
     # Indexes into rows: W1 | W2 cold, warm | W3 x3 | W4 find | W4 du x2 | W5 |
-    # W6, W10 | W7 | W8 | W9 x3.
+    # W6 | W10 | W7 | W8 | W9 x3. W10 has a mount of its own: in W6's, rclone
+    # uploaded W6's file a second time during W10.
     groups = [[rows[i] for i in g] for g in
-              ([0], [1, 2], [3, 4, 5], [6], [7, 8], [9], [10, 11], [12], [13], [14, 15, 16])]
+              ([0], [1, 2], [3, 4, 5], [6], [7, 8], [9], [10], [11], [12], [13], [14, 15, 16])]
     return rows, groups
 
 
@@ -515,11 +516,15 @@ def main():
         except (RuntimeError, OSError) as e:
             notes.append("s3rver did not start (%s): moto serves W1/W2" % e)
     else:
-        notes.append("s3rver not available (node or npm missing, or its install failed): moto "
-                     "serves W1/W2")
+        notes.append("s3rver not used (BENCH_NO_S3RVER, node or npm missing, or its install "
+                     "failed): moto serves W1/W2")
     if big == "moto":
         sz["w1"] = min(sz["w1"], MOTO_W1_MAX)
-    load_w1(eps[big], a.workdir, sz, notes)
+    pick = [x.strip().upper() for x in a.rows.split(",") if x.strip()]
+    if not pick or "W1" in pick or "W2" in pick:
+        load_w1(eps[big], a.workdir, sz, notes)
+    else:
+        sz["w1_sum"] = sz["w2_sum"] = ""
     tarball = os.path.join(a.workdir, "w8.tar")
     t1 = time.monotonic()
     made, ndirs, nbytes = ops_out([a.python, OPS, "mktree", tarball, str(sz["n8"])]).split()
@@ -531,7 +536,6 @@ def main():
 
     wl, groups = workloads(sz, big, a.python, tarball)
     only = [x.strip() for x in a.only.split(",") if x.strip()]
-    pick = [x.strip().upper() for x in a.rows.split(",") if x.strip()]
     if pick:
         groups = [g for g in groups if any(w.name.split()[0] in pick for w in g)]
     try:
@@ -540,9 +544,9 @@ def main():
         run_all(a, fss, eps, groups, only, deadline, logf, rows, notes)
     except Exception as e:  # noqa: BLE001 - keep the rows measured so far
         notes.append("run aborted: %r" % (e,))
-        write_table(a, wl, fss, rows, notes, sz, eps, big)
+        write_table(a, wl, fss, rows, notes, sz, eps)
         raise
-    write_table(a, wl, fss, rows, notes, sz, eps, big)
+    write_table(a, wl, fss, rows, notes, sz, eps)
     return 0
 
 
@@ -704,7 +708,7 @@ def run_group(a, fs, index, ep, group, deadline, logf, rows, notes):
         unmount(mnt, proc)
 
 
-def write_table(a, wl, fss, rows, notes, sz, eps, big):
+def write_table(a, wl, fss, rows, notes, sz, eps):
     order = {w.name: i for i, w in enumerate(wl)}
     fs_order = {"limit": -1}
     fs_order.update({f.name: i for i, f in enumerate(fss)})
