@@ -471,7 +471,7 @@ def main():
     ap.add_argument("--only", default="", help="comma-separated filesystem names")
     ap.add_argument("--rows", default="", help="comma-separated workload ids (W1,W5,...)")
     ap.add_argument("--op-timeout", type=int, default=150)
-    ap.add_argument("--max-seconds", type=int, default=1500)
+    ap.add_argument("--max-seconds", type=int, default=3600)
     ap.add_argument("--out", required=True)
     ap.add_argument("--workdir", required=True)
     a = ap.parse_args()
