@@ -1,0 +1,183 @@
+#!/usr/bin/env python3
+"""Client programs for bench/bench.py (see bench/README.md).
+
+  ops.py seqread FILE                 W1: read FILE in 1 MiB reads; prints "SIZE CRC32"
+  ops.py randread FILE SEED N         W2: N preads of 4 KiB at 4 KiB-aligned offsets
+                                      drawn from random.Random(SEED); prints "N CRC32"
+  ops.py create DIR N SIZE            W5: creates DIR/f00000000.. (each opened, written,
+                                      closed); prints N
+  ops.py mkobject FILE SIZE SEED      writes SIZE deterministic bytes; prints "SIZE CRC32"
+  ops.py mktree TAR FILES             W8: a deterministic tar of FILES small text files
+                                      in nested folders; prints "FILES DIRS BYTES"
+  ops.py direct URL BUCKET KEY SIZE THREADS PART KEYID SECRET
+                                      W1 limit: THREADS threads GET KEY in ranges of
+                                      PART bytes through URL (boto3); prints the bytes read
+
+Standard library only, except `direct` (boto3).
+"""
+
+import io
+import os
+import random
+import sys
+import tarfile
+import zlib
+
+BLOCK = 4096
+MIB = 1 << 20
+
+
+def randread_offsets(size, seed, n):
+    rng = random.Random(seed)
+    return [rng.randrange(size // BLOCK) * BLOCK for _ in range(n)]
+
+
+def crc_of_reads(read_at, offsets):
+    crc = 0
+    for off in offsets:
+        crc = zlib.crc32(read_at(off), crc)
+    return crc
+
+
+def seqread(path):
+    crc = n = 0
+    with open(path, "rb", buffering=0) as f:
+        while True:
+            b = f.read(MIB)
+            if not b:
+                break
+            crc = zlib.crc32(b, crc)
+            n += len(b)
+    print("%d %08x" % (n, crc))
+
+
+def randread(path, seed, n):
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        size = os.fstat(fd).st_size
+        crc = crc_of_reads(lambda off: os.pread(fd, BLOCK, off), randread_offsets(size, seed, n))
+    finally:
+        os.close(fd)
+    print("%d %08x" % (n, crc))
+
+
+def create(folder, n, size):
+    body = b"c" * size
+    for i in range(n):
+        with open(os.path.join(folder, "f%08d" % i), "wb") as f:
+            f.write(body)
+    print(n)
+
+
+def mkobject(path, size, seed):
+    """Pseudo-random bytes (random.Random(seed)), so ranges are distinct."""
+    rng = random.Random(seed)
+    crc = 0
+    with open(path, "wb") as f:
+        left = size
+        while left > 0:
+            b = rng.randbytes(min(left, 4 * MIB))
+            f.write(b)
+            crc = zlib.crc32(b, crc)
+            left -= len(b)
+    print("%d %08x" % (size, crc))
+
+
+def tree_layout(files):
+    """(folders, files per folder): src/dNN/sNN/, 50 files each."""
+    per = 50
+    folders = max(1, (files + per - 1) // per)
+    return folders, per
+
+
+def mktree(tar_path, files):
+    """Like a source tree: src/dNN/sNN/file_NNNN.c, 50 files a folder, 10
+    folders under each dNN, text files of 200 to 8,000 bytes, fixed times,
+    modes and owners, so the tar is the same on every run."""
+    rng = random.Random(8)
+    words = ["static", "int", "return", "struct", "void", "const", "char", "if", "else",
+             "for", "while", "size_t", "uint64_t", "NULL", "break", "case", "switch"]
+    mtime = 1700000000
+    folders, per = tree_layout(files)
+    made = total = 0
+    dirs = set()
+    with tarfile.open(tar_path, "w", format=tarfile.GNU_FORMAT) as tar:
+        def add_dir(name):
+            if name in dirs:
+                return
+            dirs.add(name)
+            ti = tarfile.TarInfo(name)
+            ti.type, ti.mode, ti.mtime, ti.uname, ti.gname = tarfile.DIRTYPE, 0o755, mtime, "", ""
+            tar.addfile(ti)
+        add_dir("src")
+        for d in range(folders):
+            top = "src/d%02d" % (d // 10)
+            sub = "%s/s%02d" % (top, d % 10)
+            add_dir(top)
+            add_dir(sub)
+            for i in range(per):
+                if made == files:
+                    break
+                size = rng.randrange(200, 8000)
+                text = []
+                n = 0
+                while n < size:
+                    w = rng.choice(words)
+                    text.append(w)
+                    n += len(w) + 1
+                body = (" ".join(text)[:size - 1] + "\n").encode()
+                ti = tarfile.TarInfo("%s/file_%04d.c" % (sub, i))
+                ti.size, ti.mode, ti.mtime, ti.uname, ti.gname = len(body), 0o644, mtime, "", ""
+                tar.addfile(ti, io.BytesIO(body))
+                made += 1
+                total += len(body)
+    print("%d %d %d" % (made, len(dirs), total))
+
+
+def direct(url, bucket, key, size, threads, part, key_id, secret):
+    import concurrent.futures
+    import boto3
+    from botocore.config import Config
+    cfg = Config(region_name="us-east-1", s3={"addressing_style": "path"},
+                 max_pool_connections=threads, retries={"max_attempts": 1})
+    s3 = boto3.client("s3", endpoint_url=url, aws_access_key_id=key_id,
+                      aws_secret_access_key=secret, config=cfg)
+
+    def fetch(off):
+        end = min(size, off + part) - 1
+        body = s3.get_object(Bucket=bucket, Key=key, Range="bytes=%d-%d" % (off, end))["Body"]
+        n = 0
+        while True:
+            b = body.read(MIB)
+            if not b:
+                break
+            n += len(b)
+        return n
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=threads) as pool:
+        got = sum(pool.map(fetch, range(0, size, part)))
+    print(got)
+
+
+def main(argv):
+    cmd, args = argv[1], argv[2:]
+    if cmd == "seqread":
+        seqread(args[0])
+    elif cmd == "randread":
+        randread(args[0], int(args[1]), int(args[2]))
+    elif cmd == "create":
+        create(args[0], int(args[1]), int(args[2]))
+    elif cmd == "mkobject":
+        mkobject(args[0], int(args[1]), int(args[2]))
+    elif cmd == "mktree":
+        mktree(args[0], int(args[1]))
+    elif cmd == "direct":
+        direct(args[0], args[1], args[2], int(args[3]), int(args[4]), int(args[5]), args[6],
+               args[7])
+    else:
+        sys.exit("unknown command " + cmd)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
