@@ -210,8 +210,9 @@ def unmount(mnt, proc):
 class Fs:
     """One filesystem under test: how to start its mount process."""
 
-    def __init__(self, name, argv_fn, env_fn=None, note=""):
+    def __init__(self, name, argv_fn, env_fn=None, note="", rows=None):
         self.name, self.argv_fn, self.env_fn, self.note = name, argv_fn, env_fn, note
+        self.rows = rows  # workload ids it runs (None: all)
 
     def mount(self, ep, bucket, tmp, mnt, logf, work=None):
         """Starts the mount of `bucket` on endpoint ep; `work` (cache and
@@ -274,6 +275,9 @@ def filesystems(binary):
     return [
         Fs("pailfs", pailfs_argv(""), pailfs_env),
         Fs("pailfs listing_only", pailfs_argv(",listing_only"), pailfs_env),
+        Fs("pailfs write_back", pailfs_argv(",write_back"), pailfs_env,
+           "pailfs -o write_back runs the write rows only (W5, W6, W8, W10); close() returns "
+           "once the data is fsync'd locally, the uploads follow", rows=("W5", "W6", "W8", "W10")),
         Fs("s3fs", s3fs_argv, None, "s3fs -o listobjectsv2 (so its listings are counted as LIST)"),
         Fs("rclone", rclone_argv, rclone_env, "rclone mount --vfs-cache-mode writes, defaults"),
     ]
@@ -642,6 +646,8 @@ def run_all(a, fss, eps, groups, only, deadline, logf, rows, notes):
         if fs.note:
             notes.append(fs.note)
         for group in groups:
+            if fs.rows and not any(w.name.split()[0] in fs.rows for w in group):
+                continue
             if time.monotonic() > deadline:
                 notes.append("%s: %s skipped, --max-seconds reached"
                              % (fs.name, ", ".join(w.name for w in group)))
@@ -660,6 +666,8 @@ def run_group(a, fs, index, ep, group, deadline, logf, rows, notes):
         return
     try:
         for w in group:
+            if fs.rows and w.name.split()[0] not in fs.rows:
+                continue
             if w.name.endswith("(remount)"):
                 # A new process on the same cache and staging directory.
                 unmount(mnt, proc)
