@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import types
 import urllib.request
 
 import ops
@@ -442,12 +443,15 @@ def workloads(sz, big, py, tarball):
         W("W9 stat x%d (cold)" % n9, lambda i: stat9, lines, n9, min(n9, pages(n3))),
         W("W9 stat x%d (warm)" % n9, lambda i: stat9, lines, n9, 0),
         W("W9 stat x%d (remount)" % n9, lambda i: stat9, lines, n9, 0),
+        W("W3P ls -l of files pailfs wrote (cold)", lambda i: ["ls", "-l", "w3p"],
+          lambda o: lines(o) - 1, n3 + max(1, n3 // 1000), pages(n3)),
     ]
     # Indexes into rows: W1 | W2 cold, warm | W3 x3 | W4 find | W4 du x2 | W5 |
-    # W6 | W10 | W7 | W8 | W9 x3. W10 has a mount of its own: in W6's, rclone
+    # W6 | W10 | W7 | W8 | W9 x3 | W3P. W10 has a mount of its own: in W6's, rclone
     # uploaded W6's file a second time during W10.
     groups = [[rows[i] for i in g] for g in
-              ([0], [1, 2], [3, 4, 5], [6], [7, 8], [9], [10], [11], [12], [13], [14, 15, 16])]
+              ([0], [1, 2], [3, 4, 5], [6], [7, 8], [9], [10], [11], [12], [13], [14, 15, 16],
+               [17])]
     return rows, groups
 
 
@@ -525,6 +529,8 @@ def main():
     if big == "moto":
         sz["w1"] = min(sz["w1"], MOTO_W1_MAX)
     pick = [x.strip().upper() for x in a.rows.split(",") if x.strip()]
+    if not pick or "W3P" in pick:
+        seed_w3p(a, fss, moto, sz, notes, logf)
     if not pick or "W1" in pick or "W2" in pick:
         load_w1(eps[big], a.workdir, sz, notes)
     else:
@@ -552,6 +558,26 @@ def main():
         raise
     write_table(a, wl, fss, rows, notes, sz, eps)
     return 0
+
+
+def seed_w3p(a, fss, moto, sz, notes, logf):
+    """W3P's folder: n3 files (modes, owners, times varied, and symlinks)
+    written through pailfs itself, mounted on moto directly (no proxy, not
+    counted), so the objects carry pailfs's metadata as another host of the
+    same user would find them."""
+    direct = types.SimpleNamespace(url=moto.direct, key=moto.key, secret=moto.secret)
+    mnt = tempfile.mkdtemp(prefix="seed-", dir=a.workdir)
+    t0 = time.monotonic()
+    proc, _ = fss[0].mount(direct, BUCKET, a.workdir, mnt, logf)
+    try:
+        ops_out([a.python, OPS, "mkowned", os.path.join(mnt, "w3p"), str(sz["n3"]),
+                 str(FILE_SIZE)], timeout=3600)
+    finally:
+        unmount(mnt, proc)
+    notes.append("W3P data: %d files and %d symlinks written through pailfs (defaults) into "
+                 "w3p/ with chmod/chown/utime on some, in %.1f s; each filesystem then lists "
+                 "them from a fresh mount with an empty cache"
+                 % (sz["n3"], max(1, sz["n3"] // 1000), time.monotonic() - t0))
 
 
 def ops_out(argv, timeout=600):

@@ -69,6 +69,26 @@ def create(folder, n, size):
     print(n)
 
 
+def mkowned(folder, n, size):
+    """n files as `create` does, with POSIX metadata to show: every 7th mode
+    0600, every 11th owned by 1000:1000, every 13th dated 2001-02-03, and
+    one symlink per 1,000 files (n // 1000, at least 1)."""
+    os.makedirs(folder, exist_ok=True)
+    create(folder, n, size)
+    for i in range(n):
+        path = os.path.join(folder, "f%08d" % i)
+        if i % 7 == 0:
+            os.chmod(path, 0o600)
+        if i % 11 == 0:
+            os.chown(path, 1000, 1000)
+        if i % 13 == 0:
+            os.utime(path, (981158400, 981158400))
+    links = max(1, n // 1000)
+    for i in range(links):
+        os.symlink("f%08d" % i, os.path.join(folder, "l%08d" % i))
+    print(n + links)
+
+
 def mkobject(path, size, seed):
     """Pseudo-random bytes (random.Random(seed)), so ranges are distinct."""
     rng = random.Random(seed)
@@ -167,6 +187,8 @@ def main(argv):
         randread(args[0], int(args[1]), int(args[2]))
     elif cmd == "create":
         create(args[0], int(args[1]), int(args[2]))
+    elif cmd == "mkowned":
+        mkowned(args[0], int(args[1]), int(args[2]))
     elif cmd == "mkobject":
         mkobject(args[0], int(args[1]), int(args[2]))
     elif cmd == "mktree":
