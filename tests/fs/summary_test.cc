@@ -197,6 +197,51 @@ TEST_F(SummaryTest, ManyCreationsCostOneSummaryWriteAfterTheLastChange) {
   EXPECT_EQ(memory_.counts().put, flushed.put);
 }
 
+TEST_F(SummaryTest, AConcurrentWriterMakesTheFlushMergeAgain) {
+  Mount(SummaryConfig());
+  ASSERT_TRUE(fs_->Mkdir(caller_, kRootIno, "c", 0755).ok());
+  WriteFile("c/a", "a");
+  memory_.ResetCounts();
+  // The summary's PUT finds its condition broken once (412), as when
+  // another mount wrote it between our GET and PUT: listed and merged again.
+  faulty_.FailNext(StoreOp::kPut, 1, Status(Code::kPreconditionFailed, "412"));
+  ASSERT_TRUE(fs_->FlushAll().ok());
+  EXPECT_TRUE(memory_.HeadDirect("c/.pailfs-attrs").has_value());
+  EXPECT_EQ(memory_.counts().list, 2u);
+}
+
+TEST_F(SummaryTest, AFailingFlushNeverFailsTheUserAndIsRetried) {
+  Mount(SummaryConfig());
+  ASSERT_TRUE(fs_->Mkdir(caller_, kRootIno, "e", 0755).ok());
+  faulty_.FailKeys([](const std::string& key) { return key == "e/.pailfs-attrs"; },
+                   Status(Code::kUnavailable, "down"), StoreOp::kPut);
+  WriteFile("e/a", "a");
+  EXPECT_TRUE(fs_->FlushAll().ok());
+  EXPECT_FALSE(memory_.HeadDirect("e/.pailfs-attrs").has_value());
+  faulty_.ClearFaults();
+  EXPECT_TRUE(fs_->FlushAll().ok());  // the folder stayed dirty
+  EXPECT_TRUE(memory_.HeadDirect("e/.pailfs-attrs").has_value());
+}
+
+TEST_F(SummaryTest, AFolderOfSeveralPagesCostsItsListPagesAndOneGet) {
+  constexpr int kFiles = 2500;
+  Mount(SummaryConfig());
+  ASSERT_TRUE(fs_->Mkdir(caller_, kRootIno, "big", 0755).ok());
+  for (int i = 0; i < kFiles; ++i) WriteFile("big/f" + std::to_string(i), "x", 0640);
+  ASSERT_TRUE(fs_->FlushAll().ok());
+  Mount(SummaryConfig());
+  Ino big = InoOf("big");
+  memory_.ResetCounts();
+  std::vector<std::string> names = ListNames(big);
+  ASSERT_EQ(names.size(), static_cast<size_t>(kFiles));
+  for (const std::string& name : names) {
+    EXPECT_EQ(Look(big, name).attr.st_mode, S_IFREG | 0640u) << name;
+  }
+  EXPECT_EQ(memory_.counts().head, 0u);
+  EXPECT_EQ(memory_.counts().get, 1u);
+  EXPECT_EQ(memory_.counts().list, 3u);
+}
+
 TEST_F(SummaryTest, RemovingEveryFileRemovesTheSummaryAndRmdirWorks) {
   Mount(SummaryConfig());
   ASSERT_TRUE(fs_->Mkdir(caller_, kRootIno, "r", 0755).ok());
