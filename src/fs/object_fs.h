@@ -54,6 +54,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -313,6 +314,10 @@ class ObjectFs final : public Filesystem {
   // Rmdir of `path`: deletes its summary object, waiting for a flush in
   // progress so that none writes it again.
   Status RemoveSummaryForRmdir(const std::string& path);
+  // Waits until no flush of `dir` runs and marks it busy; Release ends it.
+  void AcquireSummaryFolder(const std::string& dir);
+  void ReleaseSummaryFolder(const std::string& dir);
+  Status FlushSummaryUnlocked(const std::string& dir);
 
   const FsConfig config_;
   ObjectStore* const store_;
@@ -350,16 +355,18 @@ class ObjectFs final : public Filesystem {
   std::unordered_map<uint64_t, std::shared_ptr<DirHandle>> dir_handles_;
   uint64_t next_fh_ = 1;
 
-  // attr_summary state. Lock order: flush_mu (held across one folder's
-  // flush requests; never while an Inode::mu is held) -> mu (leaf).
+  // attr_summary state; mu is a leaf lock, never held across a request.
+  // Folders flush in parallel (on copy_pool_), one flush per folder at a
+  // time (`busy`).
   struct SummaryState {
     struct Dirty {
       SteadyTime first, last;
     };
-    std::mutex flush_mu;
     mutable std::mutex mu;
-    std::condition_variable cv;
-    bool stop = false;                           // guarded by mu
+    std::condition_variable cv;       // the flusher thread's timer and stop
+    std::condition_variable idle_cv;  // a folder left `busy`
+    bool stop = false;                // guarded by mu
+    std::set<std::string> busy;       // guarded by mu: folders being flushed or removed
     std::map<std::string, Dirty> dirty;          // guarded by mu: folder -> when changed
     std::map<std::string, std::string> applied;  // guarded by mu: folder -> summary ETag read
     // guarded by mu: key -> (ETag, symlink target)

@@ -125,8 +125,28 @@ void ObjectFs::ApplySummary(const std::string& dir, const Listing& listing) {
   }
 }
 
+void ObjectFs::AcquireSummaryFolder(const std::string& dir) {
+  std::unique_lock<std::mutex> lock(summary_.mu);
+  summary_.idle_cv.wait(lock, [&] { return !summary_.busy.count(dir); });
+  summary_.busy.insert(dir);
+}
+
+void ObjectFs::ReleaseSummaryFolder(const std::string& dir) {
+  {
+    std::lock_guard<std::mutex> lock(summary_.mu);
+    summary_.busy.erase(dir);
+  }
+  summary_.idle_cv.notify_all();
+}
+
 Status ObjectFs::FlushSummary(const std::string& dir) {
-  std::lock_guard<std::mutex> flush_lock(summary_.flush_mu);
+  AcquireSummaryFolder(dir);
+  Status s = FlushSummaryUnlocked(dir);
+  ReleaseSummaryFolder(dir);
+  return s;
+}
+
+Status ObjectFs::FlushSummaryUnlocked(const std::string& dir) {
   const std::string dkey = DirKeyOf(dir);
   const std::string skey = dkey + std::string(kSummaryName);
   for (int attempt = 0; attempt < kFlushAttempts; ++attempt) {
@@ -238,8 +258,16 @@ void ObjectFs::FlushSummaries(bool all) {
       }
     }
   }
+  // In parallel: a workload that touched many folders does not wait for
+  // them one by one at unmount.
+  std::vector<std::future<Status>> flushes;
+  flushes.reserve(due.size());
   for (const std::string& dir : due) {
-    Status s = FlushSummary(dir);
+    flushes.push_back(copy_pool_->Async([this, dir] { return FlushSummary(dir); }));
+  }
+  for (size_t i = 0; i < due.size(); ++i) {
+    const std::string& dir = due[i];
+    Status s = flushes[i].get();
     if (s.ok()) continue;
     PAILFS_LOG(kWarning) << "attr_summary: could not write the summary of \"" << dir
                          << "\" (retried later): " << s.ToString();
@@ -277,8 +305,10 @@ Status ObjectFs::RemoveSummaryForRmdir(const std::string& path) {
     summary_.dirty.erase(path);
     summary_.applied.erase(path);
   }
-  std::lock_guard<std::mutex> flush_lock(summary_.flush_mu);  // waits for a flush in progress
-  return store_->Delete(DirKeyOf(path) + std::string(kSummaryName));
+  AcquireSummaryFolder(path);  // waits for a flush in progress
+  Status s = store_->Delete(DirKeyOf(path) + std::string(kSummaryName));
+  ReleaseSummaryFolder(path);
+  return s;
 }
 
 }  // namespace pailfs::fs

@@ -197,6 +197,20 @@ TEST_F(SummaryTest, ManyCreationsCostOneSummaryWriteAfterTheLastChange) {
   EXPECT_EQ(memory_.counts().put, flushed.put);
 }
 
+TEST_F(SummaryTest, ManyFoldersAreFlushedTogether) {
+  Mount(SummaryConfig());
+  for (int i = 0; i < 40; ++i) {
+    std::string dir = "m" + std::to_string(i);
+    ASSERT_TRUE(fs_->Mkdir(caller_, kRootIno, dir, 0755).ok());
+    WriteFile(dir + "/a", "a");
+    WriteFile(dir + "/b", "b");
+  }
+  ASSERT_TRUE(fs_->FlushAll().ok());
+  for (int i = 0; i < 40; ++i) {
+    EXPECT_TRUE(memory_.HeadDirect("m" + std::to_string(i) + "/.pailfs-attrs").has_value()) << i;
+  }
+}
+
 TEST_F(SummaryTest, AConcurrentWriterMakesTheFlushMergeAgain) {
   Mount(SummaryConfig());
   ASSERT_TRUE(fs_->Mkdir(caller_, kRootIno, "c", 0755).ok());
