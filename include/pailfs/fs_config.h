@@ -45,6 +45,12 @@ struct FsConfig {
 
   // true: trust listings alone, never HEAD for POSIX metadata.
   bool listing_only = false;
+  // Per-folder attribute summary objects (docs/SUMMARY.md): written
+  // `attr_summary_delay` seconds after a folder's last change (at most 15x
+  // that while changes continue) and at FlushAll; read by listings so that
+  // metadata of files pailfs wrote needs no HEAD. Off by default.
+  bool attr_summary = false;
+  double attr_summary_delay = 2.0;
   int metadata_parallelism = 64;  // HEADs in flight for one listing
 
   // Writes.

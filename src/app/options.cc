@@ -185,6 +185,13 @@ const std::vector<OptionRow>& Table() {
       // Metadata and caching.
       Flag("listing_only", "trust listings alone; never HEAD for POSIX metadata",
            [](AppConfig* c) { c->fs.listing_only = true; }),
+      Flag("attr_summary",
+           "keep a per-folder summary of POSIX metadata (object .pailfs-attrs) so that "
+           "ls -l of files pailfs wrote needs no HEAD per file (docs/SUMMARY.md)",
+           [](AppConfig* c) { c->fs.attr_summary = true; }),
+      Seconds("attr_summary_delay",
+              "write a folder's summary this long after its last change (default 2)",
+              [](AppConfig* c, double v) { c->fs.attr_summary_delay = v; }),
       Number("metadata_parallelism", "HEADs in flight for one listing (default 64)", 1, 1024,
              [](AppConfig* c, uint64_t v) { c->fs.metadata_parallelism = static_cast<int>(v); }),
       Seconds("attr_ttl", "kernel attribute cache, seconds (default 1)",

@@ -1,5 +1,6 @@
 #include "src/fs/dir_cache.h"
 
+#include "src/fs/attr_summary.h"
 #include "src/fs/path_rules.h"
 
 namespace pailfs::fs {
@@ -21,6 +22,10 @@ void ListingBuilder::AddPage(const ListPage& page) {
     std::string rest = obj.key.substr(dir_key_.size());
     if (rest.empty()) {
       marker_ = obj;
+      continue;
+    }
+    if (hide_summary_ && rest == kSummaryName) {
+      summary_ = obj;
       continue;
     }
     std::string_view suffix = kLegacyFolderSuffix;
@@ -48,6 +53,7 @@ Listing ListingBuilder::Finish(std::chrono::steady_clock::time_point taken) {
   Listing out;
   out.taken = taken;
   out.marker = std::move(marker_);
+  out.summary = std::move(summary_);
   out.entries = std::move(dirs_);
   for (auto& [name, entry] : files_) {
     if (out.entries.count(name)) {
@@ -71,7 +77,7 @@ const Listing* DirCache::FreshLocked(const std::string& dir,
   auto age = clock_->Now() - stored->taken;
   auto steady_age = std::chrono::duration_cast<std::chrono::steady_clock::duration>(age);
   if (age < decltype(age)::zero() || steady_age >= ttl_) return nullptr;
-  ListingBuilder builder(DirKey(key_prefix_, dir));
+  ListingBuilder builder(DirKey(key_prefix_, dir), hide_summary_);
   ListPage page;
   page.objects = std::move(stored->objects);
   page.common_prefixes = std::move(stored->prefixes);

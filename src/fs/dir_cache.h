@@ -46,17 +46,23 @@ struct Listing {
   std::chrono::steady_clock::time_point taken{};
   std::map<std::string, ListedEntry> entries;
   std::optional<ObjectInfo> marker;  // the folder's own "x/" object
+  // attr_summary: the folder's summary object (kSummaryName; hidden).
+  std::optional<ObjectInfo> summary;
 };
 
 // Builds a Listing page by page.
 class ListingBuilder {
  public:
-  explicit ListingBuilder(std::string dir_key) : dir_key_(std::move(dir_key)) {}
+  // `hide_summary`: the summary object (attr_summary) is recorded, not listed.
+  explicit ListingBuilder(std::string dir_key, bool hide_summary = false)
+      : dir_key_(std::move(dir_key)), hide_summary_(hide_summary) {}
   void AddPage(const ListPage& page);
   Listing Finish(std::chrono::steady_clock::time_point taken);
 
  private:
   std::string dir_key_;
+  bool hide_summary_;
+  std::optional<ObjectInfo> summary_;
   std::map<std::string, ListedEntry> dirs_;
   std::map<std::string, ListedEntry> files_;
   std::optional<ObjectInfo> marker_;
@@ -65,10 +71,12 @@ class ListingBuilder {
 class DirCache {
  public:
   // `key_prefix` is the mount's key prefix (to rebuild stored listings);
-  // `clock` and `persist` may be null (no stored listings).
+  // `clock` and `persist` may be null (no stored listings); `hide_summary`
+  // as for ListingBuilder.
   explicit DirCache(double ttl_seconds, std::string key_prefix = "", Clock* clock = nullptr,
-                    MetaCache* persist = nullptr)
-      : ttl_(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                    MetaCache* persist = nullptr, bool hide_summary = false)
+      : hide_summary_(hide_summary),
+        ttl_(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
             std::chrono::duration<double>(ttl_seconds))),
         key_prefix_(std::move(key_prefix)),
         clock_(clock),
@@ -133,6 +141,7 @@ class DirCache {
   const Listing* ForWalkLocked(const std::string& dir, std::chrono::steady_clock::time_point now,
                                bool expired_ok) const;
 
+  const bool hide_summary_;
   const std::chrono::steady_clock::duration ttl_;
   const std::string key_prefix_;
   Clock* const clock_;

@@ -40,7 +40,7 @@ ObjectFs::ObjectFs(const FsConfig& config, ObjectStore* store, Clock* clock,
       staging_(std::move(staging)),
       journal_(journal),
       inodes_(RootInfo()),
-      dirs_(config.dir_ttl, config.prefix, clock, meta_cache),
+      dirs_(config.dir_ttl, config.prefix, clock, meta_cache, config.attr_summary),
       io_pool_(std::make_unique<ThreadPool>(
           std::max(2, config.upload_parallelism + config.download_parallelism))),
       copy_pool_(std::make_unique<ThreadPool>(32)),
@@ -57,9 +57,13 @@ ObjectFs::ObjectFs(const FsConfig& config, ObjectStore* store, Clock* clock,
       clock_, config_.retry_min_delay, config_.retry_max_delay,
       [this](const InodePtr& inode) { return RetryUpload(inode); }, std::chrono::milliseconds(20),
       config_.write_back_parallelism);
+  if (config_.attr_summary && !config_.read_only) {
+    summary_.thread = std::thread([this] { SummaryLoop(); });
+  }
 }
 
 ObjectFs::~ObjectFs() {
+  StopSummaries();
   retrier_->Stop();
   // Whatever is still dirty stays on disk for the operator.
   for (const InodePtr& inode : inodes_.All()) {
@@ -195,6 +199,7 @@ void ObjectFs::RememberWritten(const std::string& key, const NodeInfo& info) {
   o.content_type = WriteOptionsFor(info).content_type;
   o.user_metadata = WriteOptionsFor(info).user_metadata;
   fetcher_.Remember(o);  // last_modified unknown: matches any
+  MarkSummaryDirty(key);
 }
 
 ListedEntry ObjectFs::ListedFor(const std::string& key, const NodeInfo& info) const {

@@ -10,6 +10,10 @@
 //     (DirCache::ShouldRelist).
 //   - POSIX metadata (s3fs format) comes from HEADs made in parallel and
 //     remembered per object version; listing_only makes no HEAD at all.
+//   - attr_summary (off by default): a per-folder summary object
+//     (kSummaryName, hidden) gives the metadata of the versions it names,
+//     so a fresh mount needs no HEAD for files pailfs wrote; written in the
+//     background after changes and at FlushAll (object_fs_summary.cc).
 //   - Close-to-open: a first open revalidates; reads are pinned to the ETag.
 //   - Writes go to a private staged file shared by the inode's handles and
 //     are uploaded at Flush/Fsync; a failure is returned and the data kept;
@@ -44,12 +48,15 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <future>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -61,6 +68,7 @@
 #include "pailfs/object_store.h"
 #include "pailfs/upload_journal.h"
 #include "src/common/thread_pool.h"
+#include "src/fs/attr_summary.h"
 #include "src/fs/block_fetcher.h"
 #include "src/fs/dir_cache.h"
 #include "src/fs/inode_table.h"
@@ -282,6 +290,39 @@ class ObjectFs final : public Filesystem {
   Status RenameFile(const std::string& from, const std::string& to, const NodeInfo& info);
   Status RenameDir(const std::string& from, const std::string& to);
 
+  // --- object_fs_summary.cc (attr_summary; see docs/SUMMARY.md) ---
+  // The reserved summary name is hidden only while the option is on.
+  bool IsSummaryName(const std::string& name) const {
+    return config_.attr_summary && name == kSummaryName;
+  }
+  // The folder holding the file `key` changed: its summary is due after
+  // attr_summary_delay (no-op unless attr_summary and writable).
+  void MarkSummaryDirty(const std::string& key);
+  // A listing of `dir` that shows a summary object: unless every file's
+  // metadata is already known, reads it (one GET) and remembers the
+  // entries whose (ETag, Last-Modified) the listing shows.
+  void ApplySummary(const std::string& dir, const Listing& listing);
+  // Brings the summary of `dir` up to date (LIST, GET, merge, conditional
+  // PUT, retried on 412; or DELETE when no entry is left).
+  Status FlushSummary(const std::string& dir);
+  // Flushes the folders that are due (`all`: every dirty folder); failures
+  // are logged and the folder stays dirty.
+  void FlushSummaries(bool all);
+  void SummaryLoop();
+  void StopSummaries();
+  // Symlink targets known by version (own symlinks, readlinks, summaries).
+  void NoteSymlinkTarget(const std::string& key, const std::string& etag,
+                         const std::string& target);
+  std::optional<std::string> KnownSymlinkTarget(const std::string& key,
+                                                const std::string& etag) const;
+  // Rmdir of `path`: deletes its summary object, waiting for a flush in
+  // progress so that none writes it again.
+  Status RemoveSummaryForRmdir(const std::string& path);
+  // Waits until no flush of `dir` runs and marks it busy; Release ends it.
+  void AcquireSummaryFolder(const std::string& dir);
+  void ReleaseSummaryFolder(const std::string& dir);
+  Status FlushSummaryUnlocked(const std::string& dir);
+
   const FsConfig config_;
   ObjectStore* const store_;
   Clock* const clock_;
@@ -320,6 +361,26 @@ class ObjectFs final : public Filesystem {
   std::unordered_map<uint64_t, HandlePtr> handles_;
   std::unordered_map<uint64_t, std::shared_ptr<DirHandle>> dir_handles_;
   uint64_t next_fh_ = 1;
+
+  // attr_summary state; mu is a leaf lock, never held across a request.
+  // Folders flush in parallel (on copy_pool_), one flush per folder at a
+  // time (`busy`).
+  struct SummaryState {
+    struct Dirty {
+      SteadyTime first, last;
+    };
+    mutable std::mutex mu;
+    std::condition_variable cv;       // the flusher thread's timer and stop
+    std::condition_variable idle_cv;  // a folder left `busy`
+    bool stop = false;                // guarded by mu
+    std::set<std::string> busy;       // guarded by mu: folders being flushed or removed
+    std::map<std::string, Dirty> dirty;          // guarded by mu: folder -> when changed
+    std::map<std::string, std::string> applied;  // guarded by mu: folder -> summary ETag read
+    // guarded by mu: key -> (ETag, symlink target)
+    std::map<std::string, std::pair<std::string, std::string>> targets;
+    std::thread thread;
+  };
+  SummaryState summary_;
 
   std::unique_ptr<UploadRetrier> retrier_;  // last: stopped first
 };

@@ -133,6 +133,7 @@ Result<Entry> ObjectFs::Mkdir(const Caller& c, Ino parent, const std::string& na
   std::string path = JoinPath(dir, name);
   std::string dkey = DirKeyOf(path);
   PAILFS_RETURN_IF_ERROR(ValidateNewName(name, dkey.size()));
+  if (IsSummaryName(name)) return Status::FromErrno(EPERM, "reserved name (attr_summary)");
   PAILFS_ASSIGN_OR_RETURN(std::optional<NodeInfo> existing, ResolveChild(dir, name, false));
   if (existing) return Status::FromErrno(EEXIST, "\"" + path + "\" exists");
 
@@ -176,6 +177,7 @@ Status ObjectFs::Rmdir(const Caller&, Ino parent, const std::string& name) {
   if (info->kind != Kind::kDir) return Status::FromErrno(ENOTDIR, "\"" + path + "\" is a file");
   PAILFS_ASSIGN_OR_RETURN(bool busy, DirHasChildren(path));
   if (busy) return Status::FromErrno(ENOTEMPTY, "\"" + path + "\" is not empty");
+  PAILFS_RETURN_IF_ERROR(RemoveSummaryForRmdir(path));
   std::vector<std::string> keys = {DirKeyOf(path), LegacyDirKey(config_.prefix, path)};
   if (info->dir_object) keys.push_back(FileKeyOf(path));
   PAILFS_ASSIGN_OR_RETURN(std::vector<DeleteFailure> failed, store_->DeleteMany(keys));

@@ -198,6 +198,7 @@ Result<Filesystem::Created> ObjectFs::Create(const Caller& c, Ino parent, const 
   std::string path = JoinPath(dir, name);
   std::string key = FileKeyOf(path);
   PAILFS_RETURN_IF_ERROR(ValidateNewName(name, key.size()));
+  if (IsSummaryName(name)) return Status::FromErrno(EPERM, "reserved name (attr_summary)");
   const bool excl = (flags & O_EXCL) != 0;
   uint64_t seq = inodes_.Seq();
   PAILFS_ASSIGN_OR_RETURN(std::optional<NodeInfo> existing, ResolveChild(dir, name, true));
@@ -414,6 +415,7 @@ Status ObjectFs::FlushAll() {
     }
     if (first.ok()) first = s;
   }
+  FlushSummaries(true);  // after the uploads: they are what it describes
   return first;
 }
 

@@ -38,6 +38,7 @@ Status ObjectFs::Unlink(const Caller&, Ino parent, const std::string& name) {
   }
   dirs_.Remove(dir, name);
   fetcher_.Forget(key);
+  MarkSummaryDirty(key);
   return Status::Ok();
 }
 
@@ -73,6 +74,7 @@ Status ObjectFs::Rename(const Caller&, Ino parent, const std::string& name, Ino 
   std::string from = JoinPath(dir, name);
   std::string to = JoinPath(new_dir, new_name);
   PAILFS_RETURN_IF_ERROR(ValidateNewName(new_name, DirKeyOf(to).size()));
+  if (IsSummaryName(new_name)) return Status::FromErrno(EPERM, "reserved name (attr_summary)");
   PAILFS_ASSIGN_OR_RETURN(std::optional<NodeInfo> src, ResolveChild(dir, name, false));
   if (!src) return Status::FromErrno(ENOENT, "\"" + from + "\" does not exist");
   if (from == to) return Status::Ok();
@@ -136,6 +138,7 @@ Status ObjectFs::RenameFile(const std::string& from, const std::string& to, cons
     if (moved.meta_known) RememberWritten(to_key, moved);
   }
   fetcher_.Forget(from_key);
+  MarkSummaryDirty(from_key);
   dirs_.Remove(ParentPath(from), BaseName(from));
   dirs_.Upsert(ParentPath(to), BaseName(to), ListedFor(to_key, moved));
   return Status::Ok();
@@ -237,6 +240,7 @@ Result<Entry> ObjectFs::Symlink(const Caller& c, const std::string& target, Ino 
   std::string path = JoinPath(dir, name);
   std::string key = FileKeyOf(path);
   PAILFS_RETURN_IF_ERROR(ValidateNewName(name, key.size()));
+  if (IsSummaryName(name)) return Status::FromErrno(EPERM, "reserved name (attr_summary)");
   if (target.empty() || target.size() > 4095) {
     return Status::FromErrno(target.empty() ? ENOENT : ENAMETOOLONG, "bad symlink target");
   }
@@ -259,6 +263,7 @@ Result<Entry> ObjectFs::Symlink(const Caller& c, const std::string& target, Ino 
   info.user_metadata = w.user_metadata;
   InodePtr inode = inodes_.Create(path, info, 1, Mono());
   dirs_.Upsert(dir, name, ListedFor(key, info));
+  NoteSymlinkTarget(key, info.etag, target);
   RememberWritten(key, info);
   return EntryOf(inode);
 }
@@ -268,10 +273,15 @@ Result<std::string> ObjectFs::Readlink(const Caller&, Ino ino) {
   auto snap = inodes_.Snap(inode);
   if (snap.info.kind != Kind::kSymlink) return Status::FromErrno(EINVAL, "not a symlink");
   if (!snap.info.symlink_target.empty()) return snap.info.symlink_target;
+  if (auto known = KnownSymlinkTarget(FileKeyOf(snap.path), snap.info.etag)) {
+    inodes_.With(inode, [&](Inode& n) { n.info.symlink_target = *known; });
+    return *known;
+  }
   GetOptions options;
   options.if_match = snap.info.etag;
   PAILFS_ASSIGN_OR_RETURN(GetResult got, store_->Get(FileKeyOf(snap.path), options));
   inodes_.With(inode, [&](Inode& n) { n.info.symlink_target = got.body; });
+  NoteSymlinkTarget(FileKeyOf(snap.path), snap.info.etag, got.body);
   return got.body;
 }
 

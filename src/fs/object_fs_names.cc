@@ -31,7 +31,7 @@ Result<Listing> ObjectFs::ListDirUpTo(const std::string& dir, int max_pages) {
   int pages = 0;
   uint64_t generation = dirs_.Generation(dir);
   std::string dkey = DirKeyOf(dir);
-  ListingBuilder builder(dkey);
+  ListingBuilder builder(dkey, config_.attr_summary);
   ListOptions options;
   options.prefix = dkey;
   options.delimiter = "/";
@@ -44,10 +44,15 @@ Result<Listing> ObjectFs::ListDirUpTo(const std::string& dir, int max_pages) {
     raw.prefixes.insert(raw.prefixes.end(), page.common_prefixes.begin(),
                         page.common_prefixes.end());
     if (!page.truncated || page.next_continuation_token.empty()) break;
-    if (max_pages > 0 && ++pages >= max_pages) return builder.Finish(start);  // partial: not cached
+    if (max_pages > 0 && ++pages >= max_pages) {  // partial: not cached
+      Listing partial = builder.Finish(start);
+      ApplySummary(dir, partial);
+      return partial;
+    }
     options.continuation_token = page.next_continuation_token;
   }
   Listing listing = builder.Finish(start);
+  ApplySummary(dir, listing);
   // Files created here but not uploaded yet are part of the folder.
   for (const auto& [path, info] : inodes_.LocalChildren(dir)) {
     std::string name = BaseName(path);
@@ -79,11 +84,12 @@ Result<bool> ObjectFs::DirHasChildren(const std::string& dir) {
   ListOptions options;
   options.prefix = dkey;
   options.delimiter = "/";
-  options.max_keys = 2;
+  options.max_keys = config_.attr_summary ? 3 : 2;  // the marker, the summary, one more
   PAILFS_ASSIGN_OR_RETURN(ListPage page, store_->List(options));
   if (!page.common_prefixes.empty()) return true;
+  const std::string summary_key = dkey + std::string(kSummaryName);
   for (const ObjectInfo& o : page.objects) {
-    if (o.key != dkey) return true;
+    if (o.key != dkey && !(config_.attr_summary && o.key == summary_key)) return true;
   }
   // Files created here and not uploaded yet.
   return !inodes_.LocalChildren(dir).empty();
@@ -91,6 +97,7 @@ Result<bool> ObjectFs::DirHasChildren(const std::string& dir) {
 
 Result<std::optional<NodeInfo>> ObjectFs::ResolveChild(const std::string& dir,
                                                        const std::string& name, bool need_meta) {
+  if (IsSummaryName(name)) return std::optional<NodeInfo>();  // reserved, hidden
   std::string path = JoinPath(dir, name);
   std::optional<NodeInfo> known_dir;  // a folder whose marker was already read
   if (InodePtr inode = inodes_.FindPath(path)) {
