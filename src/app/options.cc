@@ -187,8 +187,10 @@ const std::vector<OptionRow>& Table() {
            [](AppConfig* c) { c->fs.listing_only = true; }),
       Flag("attr_summary",
            "keep a per-folder summary of POSIX metadata (object .pailfs-attrs) so that "
-           "ls -l of files pailfs wrote needs no HEAD per file (docs/SUMMARY.md)",
+           "ls -l of files pailfs wrote needs no HEAD per file (default; docs/SUMMARY.md)",
            [](AppConfig* c) { c->fs.attr_summary = true; }),
+      Flag("no_attr_summary", "write and read no .pailfs-attrs summaries",
+           [](AppConfig* c) { c->fs.attr_summary = false; }),
       Seconds("attr_summary_delay",
               "write a folder's summary this long after its last change (default 2)",
               [](AppConfig* c, double v) { c->fs.attr_summary_delay = v; }),

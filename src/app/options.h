@@ -21,6 +21,9 @@
 namespace pailfs::app {
 
 struct AppConfig {
+  // Mount defaults that differ from the library's FsConfig defaults: a
+  // mount keeps per-folder attribute summaries (no_attr_summary: off).
+  AppConfig() { fs.attr_summary = true; }
   S3ClientConfig s3;
   FsConfig fs;
   fuse::MountOptions mount;

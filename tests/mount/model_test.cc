@@ -264,7 +264,17 @@ class ModelRun {
     for (int page = 0; page < 100; ++page) {
       auto listed = client_->List(options);
       if (!listed.ok()) return Fail("listing the bucket: " + listed.status().ToString());
-      for (const ObjectInfo& o : listed->objects) have[o.key] = "size " + std::to_string(o.size);
+      for (const ObjectInfo& o : listed->objects) {
+        // A folder's attribute summary (SUMMARY.md) belongs to the folder:
+        // expected in a folder that exists, left over in one that does not.
+        const std::string kSummary = ".pailfs-attrs";
+        if (o.key.size() >= kSummary.size() &&
+            o.key.compare(o.key.size() - kSummary.size(), kSummary.size(), kSummary) == 0) {
+          const std::string folder = o.key.substr(0, o.key.size() - kSummary.size());
+          if (folder.empty() || want.count(folder)) continue;
+        }
+        have[o.key] = "size " + std::to_string(o.size);
+      }
       if (!listed->truncated || listed->next_continuation_token.empty()) break;
       options.continuation_token = listed->next_continuation_token;
     }
