@@ -57,12 +57,27 @@ Status ObjectFs::UploadLocked(const InodePtr& inode) {
   NodeInfo info = snap.info;
   info.size = of->size;
   WriteOptions w = WriteOptionsFor(info);
+  w.if_none_match = of->exclusive;
   Result<std::string> etag = UploadStagedLocked(inode, key, &w);
   if (!etag.ok()) {
+    const Code code = etag.status().code();
+    if (of->exclusive && (code == Code::kPreconditionFailed || code == Code::kAlreadyExists)) {
+      // Another client created the name after this mount's O_EXCL create:
+      // its object stays; this data is kept on disk, never dropped.
+      of->staged->Keep(key);
+      PAILFS_LOG(kError) << "\"" << snap.path << "\" was created with O_EXCL but another client "
+                         << "created it first; this mount's data is kept at "
+                         << of->staged->path();
+      UnjournalLocked(inode);
+      of->dirty = false;
+      of->exclusive = false;
+      return Status::FromErrno(EEXIST, "\"" + snap.path + "\" was created elsewhere first");
+    }
     PAILFS_LOG(kWarning) << "upload of \"" << snap.path << "\" failed: " << etag.status().ToString();
     return etag.status().Annotate("upload of \"" + snap.path + "\"");
   }
   of->dirty = false;
+  of->exclusive = false;
   UnjournalLocked(inode);
   info.etag = *etag;
   info.last_modified = clock_->Now();
@@ -221,7 +236,11 @@ Result<Filesystem::Created> ObjectFs::Create(const Caller& c, Ino parent, const 
   info.meta.uid = c.uid;
   info.meta.gid = c.gid;
   info.meta.mtime = info.meta.ctime = info.meta.atime = now;
-  if (excl) {
+  // O_EXCL creates the object at once (If-None-Match: *), so it is exclusive
+  // across hosts; under write-back the first upload carries the condition
+  // instead (exclusive on this host at once, across hosts at the upload).
+  const bool put_now = excl && !(config_.write_back && journal_ != nullptr);
+  if (put_now) {
     WriteOptions w = WriteOptionsFor(info);
     w.if_none_match = true;
     Result<std::string> etag = store_->Put(key, BodySource::FromMemory(""), w);
@@ -247,8 +266,12 @@ Result<Filesystem::Created> ObjectFs::Create(const Caller& c, Ino parent, const 
       inodes_.Detach(inode);
       return staged;
     }
-    inode->open->dirty = !excl;
-    if (!excl) (void)BeforeChangeLocked(inode);  // journaled as being written
+    inode->open->dirty = !put_now;
+    if (excl && !put_now) {
+      inode->open->exclusive = true;
+      inode->open->no_stream = true;  // a stream's completion would carry no condition
+    }
+    if (!put_now) (void)BeforeChangeLocked(inode);  // journaled as being written
     auto handle = std::make_shared<Handle>(inode, flags);
     handle->etag = info.etag;
     {

@@ -52,6 +52,9 @@ struct OpenFile {
   // bytes below stream->sent() must not change while it lives.
   std::unique_ptr<StreamingUpload> stream;
   bool no_stream = false;  // starting one failed: upload at close
+  // Created with O_EXCL under write-back: the object was not created at
+  // open, so the first upload must not replace one (If-None-Match: *).
+  bool exclusive = false;
   bool dirty = false;                  // staged data not yet uploaded
   bool kept = false;                   // FlushAll gave up; left on disk
   // The UploadJournal has a record of the staged data; `committed`: a

@@ -164,5 +164,29 @@ TEST_F(JournalTest, WriteBackCloseReturnsBeforeTheUploadAndFsyncWaitsForIt) {
   EXPECT_TRUE(WaitFor([&] { return memory_.GetDirect("wb") == std::optional<std::string>("later!"); }));
 }
 
+// Write-back O_EXCL: exclusive on this mount at once, across hosts at the
+// upload; losing that race keeps this mount's data on disk (never dropped)
+// and leaves the other client's object alone.
+TEST_F(JournalTest, WriteBackExclusiveCreateIsCheckedAtTheUpload) {
+  FsConfig config = DefaultConfig();
+  config.write_back = true;
+  MountJournaled(config);
+  auto c = fs_->Create(caller_, kRootIno, "lock", 0644, O_RDWR | O_CREAT | O_EXCL);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(memory_.counts().put, 0u);  // nothing sent at create
+  EXPECT_EQ(Err(fs_->Create(caller_, kRootIno, "lock", 0644, O_RDWR | O_CREAT | O_EXCL)), EEXIST);
+  ASSERT_TRUE(fs_->Write(c->entry.ino, c->fh, 0, "mine", 4).ok());
+  memory_.PutDirect("lock", "theirs");  // another host wins the race
+  EXPECT_TRUE(fs_->Flush(c->entry.ino, c->fh).ok());
+  EXPECT_EQ(Err(fs_->Fsync(c->entry.ino, c->fh, false)), EEXIST);
+  EXPECT_EQ(*memory_.GetDirect("lock"), "theirs");
+  fs_->Release(c->entry.ino, c->fh);
+  int kept = 0;
+  for (auto& e : std::filesystem::recursive_directory_iterator(tmp_dir_)) {
+    if (e.path().extension() == ".key") ++kept;
+  }
+  EXPECT_EQ(kept, 1);
+}
+
 }  // namespace
 }  // namespace pailfs::testing
