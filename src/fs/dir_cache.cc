@@ -88,24 +88,13 @@ const Listing* DirCache::FreshLocked(const std::string& dir,
 }
 
 DirCache::Answer DirCache::Find(const std::string& dir, const std::string& name,
-                                std::chrono::steady_clock::time_point now,
-                                ListedEntry* out) const {
+                                std::chrono::steady_clock::time_point now, ListedEntry* out,
+                                bool expired_ok) const {
   std::lock_guard<std::mutex> lock(mu_);
-  const Listing* listing = FreshLocked(dir, now);
+  const Listing* listing = ForWalkLocked(dir, now, expired_ok);
   if (listing == nullptr) return Answer::kUnknown;
   auto e = listing->entries.find(name);
   if (e == listing->entries.end()) return Answer::kAbsent;
-  if (out) *out = e->second;
-  return Answer::kPresent;
-}
-
-DirCache::Answer DirCache::FindExpired(const std::string& dir, const std::string& name,
-                                       ListedEntry* out) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = listings_.find(dir);
-  if (it == listings_.end()) return Answer::kUnknown;
-  auto e = it->second.entries.find(name);
-  if (e == it->second.entries.end()) return Answer::kAbsent;
   if (out) *out = e->second;
   return Answer::kPresent;
 }

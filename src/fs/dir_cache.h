@@ -83,9 +83,12 @@ class DirCache {
         persist_(clock != nullptr ? persist : nullptr) {}
 
   enum class Answer { kUnknown, kAbsent, kPresent };
-  // Looks `name` up in a fresh listing of `dir`.
+  // Looks `name` up in a fresh listing of `dir` (`expired_ok`: or in the
+  // listing this mount took last, however old; only for a caller that
+  // confirms the answer with a request of its own).
   Answer Find(const std::string& dir, const std::string& name,
-              std::chrono::steady_clock::time_point now, ListedEntry* out) const;
+              std::chrono::steady_clock::time_point now, ListedEntry* out,
+              bool expired_ok = false) const;
   // True when `dir` has a fresh listing; `marker` is then the folder's own
   // marker object (nullopt: it has none).
   bool FreshMarker(const std::string& dir, std::chrono::steady_clock::time_point now,
@@ -93,10 +96,6 @@ class DirCache {
   // A copy of a fresh listing of `dir`.
   std::optional<Listing> GetFresh(const std::string& dir,
                                   std::chrono::steady_clock::time_point now) const;
-  // Looks `name` up in the listing of `dir` this mount took last, however
-  // old (kUnknown: none in memory). Only for a caller that confirms the
-  // answer with a request of its own.
-  Answer FindExpired(const std::string& dir, const std::string& name, ListedEntry* out) const;
   // Up to `count` files of a fresh listing of `dir` (`expired_ok`: of the
   // last one in memory, however old), in name order, from the first name
   // not below `from`, every `stride`-th one (empty when there is no such

@@ -115,7 +115,7 @@ Result<std::optional<NodeInfo>> ObjectFs::ResolveChild(const std::string& dir,
   // `du` longer than dir_ttl lists the folder once, not every dir_ttl).
   bool expired = false;
   if (answer == DirCache::Answer::kUnknown && need_meta && !config_.listing_only &&
-      dirs_.FindExpired(dir, name, &entry) == DirCache::Answer::kPresent &&
+      dirs_.Find(dir, name, Mono(), &entry, true) == DirCache::Answer::kPresent &&
       entry.kind == Kind::kFile) {
     auto headed = fetcher_.HeadedAt(entry.object.key);
     const bool recent = headed && Mono() - *headed < DirTtl();
