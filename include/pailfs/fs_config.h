@@ -52,6 +52,10 @@ struct FsConfig {
   bool attr_summary = false;
   double attr_summary_delay = 2.0;
   int metadata_parallelism = 64;  // HEADs in flight for one listing
+  // A walk that lists a folder's subfolders one after another (find, du,
+  // cp -r) lists the rest of the folder's subtree in one flat listing (no
+  // delimiter) instead of one listing per folder.
+  bool subtree_listing = true;
 
   // Writes.
   uint64_t multipart_threshold = 16ull << 20;  // single PUT below this

@@ -185,6 +185,10 @@ const std::vector<OptionRow>& Table() {
       // Metadata and caching.
       Flag("listing_only", "trust listings alone; never HEAD for POSIX metadata",
            [](AppConfig* c) { c->fs.listing_only = true; }),
+      Flag("no_subtree_listing",
+           "list every folder of a walk (find, du) by itself, never its parent's subtree "
+           "in one flat listing",
+           [](AppConfig* c) { c->fs.subtree_listing = false; }),
       Flag("attr_summary",
            "keep a per-folder summary of POSIX metadata (object .pailfs-attrs) so that "
            "ls -l of files pailfs wrote needs no HEAD per file (default; docs/SUMMARY.md)",

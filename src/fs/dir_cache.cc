@@ -160,10 +160,18 @@ size_t DirCache::FilesBetween(const std::string& dir, const std::string& after,
   return n;
 }
 
-uint64_t DirCache::Generation(const std::string& dir) const {
+uint64_t DirCache::Generation() const {
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = generations_.find(dir);
-  return it == generations_.end() ? 0 : it->second;
+  return epoch_;
+}
+
+bool DirCache::WalkReaches(const std::string& dir,
+                           std::chrono::steady_clock::time_point now) const {
+  if (dir.empty()) return false;
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = last_listed_.find(ParentPath(dir));
+  return it != last_listed_.end() && it->second.name < BaseName(dir) &&
+         now - it->second.taken < ttl_;
 }
 
 bool DirCache::Put(const std::string& dir, Listing listing, uint64_t generation,
@@ -171,7 +179,16 @@ bool DirCache::Put(const std::string& dir, Listing listing, uint64_t generation,
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto gen = generations_.find(dir);
-    if ((gen == generations_.end() ? 0 : gen->second) != generation) return false;
+    if (gen != generations_.end() && gen->second > generation) return false;
+    for (std::string p = dir;; p = ParentPath(p)) {
+      auto tree = tree_changes_.find(p);
+      if (tree != tree_changes_.end() && tree->second > generation) return false;
+      if (p.empty()) break;
+    }
+    if (!dir.empty()) {
+      if (last_listed_.size() > 4096) last_listed_.clear();  // bound memory
+      last_listed_[ParentPath(dir)] = LastListed{BaseName(dir), listing.taken};
+    }
     if (listings_.size() > 4096) {
       // Bound memory: drop listings that are no longer fresh.
       auto now = listing.taken;
@@ -201,7 +218,7 @@ bool DirCache::ShouldRelist(const std::string& dir) {
 void DirCache::Upsert(const std::string& dir, const std::string& name, const ListedEntry& entry) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    ++generations_[dir];
+    generations_[dir] = ++epoch_;
     auto it = listings_.find(dir);
     if (it != listings_.end()) it->second.entries[name] = entry;
   }
@@ -211,7 +228,7 @@ void DirCache::Upsert(const std::string& dir, const std::string& name, const Lis
 void DirCache::SetMarker(const std::string& dir, const ObjectInfo& marker) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    ++generations_[dir];
+    generations_[dir] = ++epoch_;
     auto it = listings_.find(dir);
     if (it != listings_.end()) it->second.marker = marker;
   }
@@ -221,7 +238,7 @@ void DirCache::SetMarker(const std::string& dir, const ObjectInfo& marker) {
 void DirCache::Remove(const std::string& dir, const std::string& name) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    ++generations_[dir];
+    generations_[dir] = ++epoch_;
     auto it = listings_.find(dir);
     if (it != listings_.end()) it->second.entries.erase(name);
   }
@@ -231,7 +248,7 @@ void DirCache::Remove(const std::string& dir, const std::string& name) {
 void DirCache::InvalidateTree(const std::string& path) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    ++generations_[path];
+    tree_changes_[path] = ++epoch_;
     for (auto it = listings_.lower_bound(path); it != listings_.end();) {
       if (!IsSameOrBelow(it->first, path)) {
         if (it->first.compare(0, path.size(), path) != 0) break;

@@ -109,13 +109,18 @@ class DirCache {
   size_t FilesBetween(const std::string& dir, const std::string& after, const std::string& upto,
                       size_t max, std::chrono::steady_clock::time_point now,
                       bool expired_ok = false) const;
-  // Caches `listing` unless `dir` changed in place since Generation(dir)
-  // returned `generation` (the listing may predate that change); `raw` (the
-  // pages as listed, may be null) is then stored in the MetaCache. True
-  // when cached.
+  // Caches `listing` unless `dir` (or a folder above it, by
+  // InvalidateTree) changed in place since Generation() returned
+  // `generation` (the listing may predate that change); `raw` (the pages as
+  // listed, may be null) is then stored in the MetaCache. True when cached.
   bool Put(const std::string& dir, Listing listing, uint64_t generation,
            const CachedListing* raw = nullptr);
-  uint64_t Generation(const std::string& dir) const;
+  // A counter of in-place changes: read it before listing.
+  uint64_t Generation() const;
+  // True when the folder listed before `dir` in its parent (by Put) is a
+  // sibling that sorts before it and was listed less than dir_ttl ago: a
+  // walk (find, du, cp -r) goes through the parent's folders in order.
+  bool WalkReaches(const std::string& dir, std::chrono::steady_clock::time_point now) const;
   // In-place updates; no-ops when `dir` has no cached listing.
   void Upsert(const std::string& dir, const std::string& name, const ListedEntry& entry);
   void Remove(const std::string& dir, const std::string& name);
@@ -147,7 +152,16 @@ class DirCache {
   MetaCache* const persist_;  // read under mu_ (a local LMDB read); written without it
   mutable std::mutex mu_;  // leaf lock
   mutable std::map<std::string, Listing> listings_;  // guarded by mu_
-  std::map<std::string, uint64_t> generations_;  // guarded by mu_: in-place changes
+  uint64_t epoch_ = 0;  // guarded by mu_: in-place changes so far
+  // guarded by mu_: epoch_ of each folder's last in-place change, and of the
+  // last InvalidateTree of each path
+  std::map<std::string, uint64_t> generations_;
+  std::map<std::string, uint64_t> tree_changes_;
+  struct LastListed {
+    std::string name;
+    std::chrono::steady_clock::time_point taken;
+  };
+  std::map<std::string, LastListed> last_listed_;  // guarded by mu_: per parent
   std::map<std::string, uint64_t> misses_;       // guarded by mu_: lookups without a listing
   mutable std::map<std::string, bool> probed_;   // guarded by mu_: looked up in persist_
 };

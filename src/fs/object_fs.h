@@ -209,6 +209,18 @@ class ObjectFs final : public Filesystem {
   Result<Listing> ListDirUpTo(const std::string& dir, int max_pages);
   // ListDir shared by concurrent callers: one listing of `dir` in flight.
   std::shared_future<Result<Listing>> ListDirShared(const std::string& dir);
+  // The listing `builder` holds, with the folder's summary applied and the
+  // files created in `dir` but not uploaded yet added.
+  Listing FinishListing(const std::string& dir, ListingBuilder* builder, SteadyTime start);
+
+  // --- object_fs_subtree.cc ---
+  // When a walk reaches `dir` (DirCache::WalkReaches), lists the parent's
+  // subtree from `dir` on without a delimiter and caches every folder that
+  // listing completes, for as long as each page completes about a folder.
+  // True when `dir` has a fresh listing afterwards. Concurrent walks of one
+  // parent share one such listing.
+  bool ListSubtreeFrom(const std::string& dir);
+  Status ListSubtreeOf(const std::string& parent, const std::string& first);
   // True when `dir` has any key below it other than its own marker.
   Result<bool> DirHasChildren(const std::string& dir);
 
@@ -356,6 +368,7 @@ class ObjectFs final : public Filesystem {
   // Folder listings in flight (ListDirShared); later askers share them.
   std::mutex listing_mu_;  // leaf
   std::map<std::string, std::shared_future<Result<Listing>>> listing_inflight_;  // guarded
+  std::map<std::string, std::shared_future<void>> subtree_inflight_;  // guarded by listing_mu_
 
   mutable std::mutex handles_mu_;  // leaf: guards the maps below
   std::unordered_map<uint64_t, HandlePtr> handles_;

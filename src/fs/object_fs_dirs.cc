@@ -162,7 +162,7 @@ Result<Entry> ObjectFs::Mkdir(const Caller& c, Ino parent, const std::string& na
   CachedListing raw;  // replaces whatever an older folder of that name left stored
   raw.taken = info.last_modified;
   raw.objects.push_back(marker);
-  dirs_.Put(path, std::move(empty), dirs_.Generation(path), &raw);
+  dirs_.Put(path, std::move(empty), dirs_.Generation(), &raw);
   RememberWritten(dkey, info);
   return EntryOf(inode);
 }

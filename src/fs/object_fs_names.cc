@@ -27,9 +27,12 @@ Result<InodePtr> ObjectFs::DirInode(Ino ino, std::string* path) const {
 Result<Listing> ObjectFs::ListDir(const std::string& dir) { return ListDirUpTo(dir, 0); }
 
 Result<Listing> ObjectFs::ListDirUpTo(const std::string& dir, int max_pages) {
+  if (config_.subtree_listing && dirs_.WalkReaches(dir, Mono()) && ListSubtreeFrom(dir)) {
+    if (std::optional<Listing> fresh = dirs_.GetFresh(dir, Mono())) return *std::move(fresh);
+  }
   SteadyTime start = Mono();
   int pages = 0;
-  uint64_t generation = dirs_.Generation(dir);
+  uint64_t generation = dirs_.Generation();
   std::string dkey = DirKeyOf(dir);
   ListingBuilder builder(dkey, config_.attr_summary);
   ListOptions options;
@@ -51,14 +54,20 @@ Result<Listing> ObjectFs::ListDirUpTo(const std::string& dir, int max_pages) {
     }
     options.continuation_token = page.next_continuation_token;
   }
-  Listing listing = builder.Finish(start);
+  Listing listing = FinishListing(dir, &builder, start);
+  dirs_.Put(dir, listing, generation, &raw);
+  return listing;
+}
+
+Listing ObjectFs::FinishListing(const std::string& dir, ListingBuilder* builder,
+                                SteadyTime start) {
+  Listing listing = builder->Finish(start);
   ApplySummary(dir, listing);
   // Files created here but not uploaded yet are part of the folder.
   for (const auto& [path, info] : inodes_.LocalChildren(dir)) {
     std::string name = BaseName(path);
     if (!listing.entries.count(name)) listing.entries[name] = ListedFor(FileKeyOf(path), info);
   }
-  dirs_.Put(dir, listing, generation, &raw);
   return listing;
 }
 
