@@ -55,18 +55,26 @@ void UploadRetrier::Run() {
     InodePtr inode;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait_for(lock, poll_, [this] { return stop_; });
-      if (stop_) return;
-      auto now = clock_->MonotonicNow();
-      for (auto& [ino, item] : items_) {
-        if (!item.running && item.due <= now) {
-          item.running = true;
-          inode = item.inode;
-          break;
+      for (;;) {
+        if (stop_) return;
+        auto now = clock_->MonotonicNow();
+        for (auto& [ino, item] : items_) {
+          if (!item.running && item.due <= now) {
+            item.running = true;
+            inode = item.inode;
+            break;
+          }
+        }
+        if (inode) break;
+        // Nothing due: sleep until Enqueue or Stop wakes us; with items
+        // waiting for their time, look at the clock again every poll_.
+        if (items_.empty()) {
+          cv_.wait(lock);
+        } else {
+          cv_.wait_for(lock, poll_);
         }
       }
     }
-    if (!inode) continue;
     Status s = attempt_(inode);
     std::lock_guard<std::mutex> lock(mu_);
     auto it = items_.find(inode->ino);

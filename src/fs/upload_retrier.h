@@ -4,9 +4,11 @@
 // Each queued inode is attempted after retry_min_delay (at once when
 // queued with `now`), then with a delay that doubles up to
 // retry_max_delay; every failure is logged. Up to `workers` attempts run
-// at the same time (one per inode). Time is read
-// only through the Clock (a FakeClock drives it in tests); the worker
-// thread re-checks the clock every `poll` of real time or when woken. An
+// at the same time (one per inode); a worker takes the next due inode as
+// soon as it is free or woken by Enqueue. Time is read only through the
+// Clock (a FakeClock drives it in tests): while inodes wait for their time,
+// idle workers re-check the clock every `poll` of real time; with none
+// queued they sleep until Enqueue. An
 // attempt that returns OK (uploaded, or nothing left to do) ends the
 // inode's retries.
 //
