@@ -72,7 +72,12 @@ ObjectReader::~ObjectReader() {
 }
 
 Result<std::string> ObjectReader::Read(uint64_t offset, size_t size) {
-  if (offset >= size_ || size == 0) return std::string();
+  PAILFS_ASSIGN_OR_RETURN(ReadData data, ReadPieces(offset, size));
+  return data.Flatten();
+}
+
+Result<ReadData> ObjectReader::ReadPieces(uint64_t offset, size_t size) {
+  if (offset >= size_ || size == 0) return ReadData();
   const uint64_t end = std::min<uint64_t>(size_, offset + size);
 
   std::vector<FetchedRange> needed;
@@ -152,8 +157,7 @@ Result<std::string> ObjectReader::Read(uint64_t offset, size_t size) {
     }
   }
 
-  std::string out;
-  out.reserve(end - offset);
+  ReadData out;
   Status failure;
   std::sort(needed.begin(), needed.end(),
             [](const FetchedRange& a, const FetchedRange& b) { return a.start < b.start; });
@@ -166,7 +170,8 @@ Result<std::string> ObjectReader::Read(uint64_t offset, size_t size) {
     }
     if (r.start > pos || r.end <= pos) continue;
     const uint64_t stop = std::min(end, r.end);
-    out.append(*data, pos - r.start, stop - pos);
+    out.pieces.push_back(std::string_view(*data).substr(pos - r.start, stop - pos));
+    out.owners.push_back(std::make_shared<std::shared_future<Result<std::string>>>(r.data));
     pos = stop;
   }
 
