@@ -119,6 +119,7 @@ size_t OnHeader(char* buffer, size_t size, size_t nitems, void* user) {
 // A Content-Length above kMaxReserve (a bogus header, or a huge whole-object
 // GET) reserves nothing; the string then grows as it must.
 constexpr uint64_t kMaxReserve = uint64_t{1} << 30;
+constexpr long kGetBufferSize = 256L << 10;
 
 void ReserveBody(Exchange* ex) {
   if (ex->response.Header("transfer-encoding") != nullptr) return;
@@ -278,6 +279,9 @@ Result<HttpResponse> RunCurlExchange(CURL* h, const HttpOptions& options,
   };
   if (request.method == "GET") {
     curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    // Larger receive buffer than libcurl's 16 KiB: a multi-MiB GET body then
+    // costs a sixteenth of the recv and poll calls (and write callbacks).
+    curl_easy_setopt(h, CURLOPT_BUFFERSIZE, kGetBufferSize);
   } else if (request.method == "HEAD") {
     curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
   } else if (request.method == "POST") {
