@@ -24,6 +24,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "pailfs/status.h"
@@ -75,6 +76,34 @@ struct StatFs {
   uint64_t name_max = 255;
 };
 
+// The bytes of one read: `pieces` in order, pointing into buffers that
+// `owners` keep alive (shared with whoever else holds them, such as a file's
+// read-ahead; the pieces are never written to).
+struct ReadData {
+  std::vector<std::string_view> pieces;
+  std::vector<std::shared_ptr<const void>> owners;
+
+  size_t size() const {
+    size_t n = 0;
+    for (std::string_view p : pieces) n += p.size();
+    return n;
+  }
+  std::string Flatten() const {
+    std::string out;
+    out.reserve(size());
+    for (std::string_view p : pieces) out.append(p);
+    return out;
+  }
+  // One piece holding `bytes`.
+  static ReadData Of(std::string bytes) {
+    auto owner = std::make_shared<const std::string>(std::move(bytes));
+    ReadData d;
+    if (!owner->empty()) d.pieces.emplace_back(*owner);
+    d.owners.push_back(std::move(owner));
+    return d;
+  }
+};
+
 class Filesystem {
  public:
   virtual ~Filesystem() = default;
@@ -120,6 +149,14 @@ class Filesystem {
                                  mode_t mode, int flags) = 0;
   // Reads up to `size` bytes at `offset`; fewer only at end of file.
   virtual Result<std::string> Read(Ino ino, uint64_t fh, uint64_t offset, size_t size) = 0;
+  // The same bytes as pieces of buffers the result keeps alive, so the
+  // adapter can hand fetched data to the kernel without assembling a copy.
+  // By default the result of Read as one piece.
+  virtual Result<ReadData> ReadPieces(Ino ino, uint64_t fh, uint64_t offset, size_t size) {
+    Result<std::string> bytes = Read(ino, fh, offset, size);
+    if (!bytes.ok()) return bytes.status();
+    return ReadData::Of(std::move(bytes).value());
+  }
   virtual Result<size_t> Write(Ino ino, uint64_t fh, uint64_t offset, const char* data,
                                size_t size) = 0;
   // close(2) of one descriptor: uploads pending data; the error is close()'s.

@@ -118,6 +118,7 @@ class ObjectFs final : public Filesystem {
   Result<Created> Create(const Caller& c, Ino parent, const std::string& name, mode_t mode,
                          int flags) override;
   Result<std::string> Read(Ino ino, uint64_t fh, uint64_t offset, size_t size) override;
+  Result<ReadData> ReadPieces(Ino ino, uint64_t fh, uint64_t offset, size_t size) override;
   Result<size_t> Write(Ino ino, uint64_t fh, uint64_t offset, const char* data,
                        size_t size) override;
   Status Flush(Ino ino, uint64_t fh) override;

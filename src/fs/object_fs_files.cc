@@ -288,19 +288,27 @@ Result<Filesystem::Created> ObjectFs::Create(const Caller& c, Ino parent, const 
   return Created{EntryOf(inode), fh};
 }
 
-Result<std::string> ObjectFs::Read(Ino, uint64_t fh, uint64_t offset, size_t size) {
+Result<std::string> ObjectFs::Read(Ino ino, uint64_t fh, uint64_t offset, size_t size) {
+  PAILFS_ASSIGN_OR_RETURN(ReadData data, ReadPieces(ino, fh, offset, size));
+  return data.Flatten();
+}
+
+Result<ReadData> ObjectFs::ReadPieces(Ino, uint64_t fh, uint64_t offset, size_t size) {
   HandlePtr handle = GetHandle(fh);
   if (!handle) return Status::FromErrno(EBADF, "unknown file handle");
   const InodePtr& inode = handle->inode;
   {
     std::lock_guard<std::mutex> lock(inode->mu);
     OpenFile* of = inode->open.get();
-    if (of && of->staged) return ReadStagedLocked(inode, offset, size);
+    if (of && of->staged) {
+      PAILFS_ASSIGN_OR_RETURN(std::string bytes, ReadStagedLocked(inode, offset, size));
+      return ReadData::Of(std::move(bytes));
+    }
   }
   std::shared_ptr<ObjectReader> reader;
   {
     std::lock_guard<std::mutex> lock(handle->mu);
-    if (handle->etag.empty() || handle->size == 0 || offset >= handle->size) return std::string();
+    if (handle->etag.empty() || handle->size == 0 || offset >= handle->size) return ReadData();
     if (!handle->reader) {
       auto snap = inodes_.Snap(inode);
       handle->reader = std::make_shared<ObjectReader>(
@@ -310,7 +318,7 @@ Result<std::string> ObjectFs::Read(Ino, uint64_t fh, uint64_t offset, size_t siz
     }
     reader = handle->reader;
   }
-  return reader->Read(offset, size);
+  return reader->ReadPieces(offset, size);
 }
 
 Result<size_t> ObjectFs::Write(Ino, uint64_t fh, uint64_t offset, const char* data, size_t size) {

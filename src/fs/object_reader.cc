@@ -72,7 +72,12 @@ ObjectReader::~ObjectReader() {
 }
 
 Result<std::string> ObjectReader::Read(uint64_t offset, size_t size) {
-  if (offset >= size_ || size == 0) return std::string();
+  PAILFS_ASSIGN_OR_RETURN(ReadData data, ReadPieces(offset, size));
+  return data.Flatten();
+}
+
+Result<ReadData> ObjectReader::ReadPieces(uint64_t offset, size_t size) {
+  if (offset >= size_ || size == 0) return ReadData();
   const uint64_t end = std::min<uint64_t>(size_, offset + size);
 
   std::vector<FetchedRange> needed;
@@ -122,14 +127,26 @@ Result<std::string> ObjectReader::Read(uint64_t offset, size_t size) {
     const uint64_t demand_piece = align_up(end) - align_down(offset);
     fill(offset, end, demand_piece);
     if (s.window > 0) {
-      // Refill only once less than half the window is left ahead of the
-      // reader, so read-ahead GETs stay `piece`-sized instead of one small
+      // Refill whenever at least one whole `piece` fits between what is
+      // fetched or in flight and the end of the window (or the window
+      // reaches the end of the object), so the window stays full of GETs in
+      // flight while read-ahead GETs stay `piece`-sized instead of one small
       // GET per kernel read as the window slides.
       const uint64_t piece = std::clamp<uint64_t>(
           s.window / std::max(1, options_.parallelism), options_.chunk, kMaxRequest);
-      const uint64_t target = std::min(size_, end + s.window);
+      // The window counts from the start of the range the read is in, so
+      // what the reader holds (that range and the window ahead of it) stays
+      // within the memory cap below.
+      uint64_t base = align_down(offset);
+      for (const auto& r : s.ranges) {
+        if (r.start <= offset && offset < r.end) base = std::min(base, r.start);
+      }
+      const uint64_t target = std::min(size_, std::max(end, base + s.window));
       const uint64_t ahead = CoveredUntil(s.ranges, end);
-      if (ahead < target && ahead - end < s.window / 2) fill(ahead, target, piece);
+      if (ahead < target) {
+        const uint64_t to = target == size_ ? target : ahead + (target - ahead) / piece * piece;
+        if (to > ahead) fill(ahead, to, piece);
+      }
     }
     ++s.tick;
     for (auto& r : s.ranges) {
@@ -140,8 +157,7 @@ Result<std::string> ObjectReader::Read(uint64_t offset, size_t size) {
     }
   }
 
-  std::string out;
-  out.reserve(end - offset);
+  ReadData out;
   Status failure;
   std::sort(needed.begin(), needed.end(),
             [](const FetchedRange& a, const FetchedRange& b) { return a.start < b.start; });
@@ -154,7 +170,8 @@ Result<std::string> ObjectReader::Read(uint64_t offset, size_t size) {
     }
     if (r.start > pos || r.end <= pos) continue;
     const uint64_t stop = std::min(end, r.end);
-    out.append(*data, pos - r.start, stop - pos);
+    out.pieces.push_back(std::string_view(*data).substr(pos - r.start, stop - pos));
+    out.owners.push_back(std::make_shared<std::shared_future<Result<std::string>>>(r.data));
     pos = stop;
   }
 

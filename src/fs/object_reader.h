@@ -22,6 +22,7 @@
 #include <mutex>
 #include <string>
 
+#include "pailfs/filesystem.h"
 #include "pailfs/object_store.h"
 #include "src/fs/block_fetcher.h"
 #include "pailfs/status.h"
@@ -46,6 +47,9 @@ class ObjectReader {
 
   // Up to `size` bytes at `offset`; fewer only at the end of the object.
   Result<std::string> Read(uint64_t offset, size_t size);
+  // The same bytes as pieces of the fetched runs (no copy), which the
+  // result keeps alive.
+  Result<ReadData> ReadPieces(uint64_t offset, size_t size);
 
   uint64_t object_size() const { return size_; }
   const std::string& etag() const { return etag_; }

@@ -1,5 +1,8 @@
+#include <sys/uio.h>
+
 #include <cerrno>
 #include <string>
+#include <vector>
 
 #include "src/fuse/fuse_reply.h"
 
@@ -31,9 +34,16 @@ void OpCreate(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode,
 void OpRead(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi) {
   Guard(req, "read", [&] {
     if (off < 0) return ReplyError(req, Status::FromErrno(EINVAL, "negative offset"), "read");
-    auto data = Fs(req)->Read(ino, fi->fh, static_cast<uint64_t>(off), size);
+    auto data = Fs(req)->ReadPieces(ino, fi->fh, static_cast<uint64_t>(off), size);
     if (!data.ok()) return ReplyError(req, data.status(), "read");
-    fuse_reply_buf(req, data->data(), data->size());
+    if (data->pieces.empty()) return static_cast<void>(fuse_reply_buf(req, nullptr, 0));
+    // Straight from the fetched buffers to the kernel: no assembled copy.
+    std::vector<iovec> iov;
+    iov.reserve(data->pieces.size());
+    for (std::string_view p : data->pieces) {
+      iov.push_back(iovec{const_cast<char*>(p.data()), p.size()});
+    }
+    fuse_reply_iov(req, iov.data(), static_cast<int>(iov.size()));
   });
 }
 

@@ -144,6 +144,7 @@ TEST_F(BlockCacheReadTest, ADamagedBlockIsFetchedAgain) {
   const std::string data = PatternBytes(2 << 20, 4);
   const std::string etag = store_.PutDirect("f", data);
   ReadAll(Reader("f", etag, data.size()).get(), data);
+  fetcher_->WaitIdle();  // the fetched blocks are written to the cache
   const std::string path = cache_->PathOf("f", etag, 3);
   ASSERT_FALSE(path.empty());
   int fd = ::open(path.c_str(), O_WRONLY);
@@ -182,6 +183,7 @@ TEST_F(BlockCacheReadTest, StaysWithinCacheSize) {
   const std::string data = PatternBytes(6 << 20, 5);
   const std::string etag = store_.PutDirect("f", data);
   ReadAll(Reader("f", etag, data.size()).get(), data);
+  fetcher_->WaitIdle();  // the fetched blocks are written to the cache
   EXPECT_LE(cache_->used_bytes(), 1u << 20);
   EXPECT_EQ(cache_->block_count(), 4u);
   uint64_t on_disk = 0;
@@ -202,6 +204,7 @@ TEST_F(BlockCacheReadTest, StaysWithinCacheSize) {
     EXPECT_EQ(*got, data.substr(i * kBlock + 10, 100));
     EXPECT_EQ(store_.counts().get, cached ? 0u : 1u) << "block " << i;
     ++(cached ? kept : evicted);
+    fetcher_->WaitIdle();  // its eviction happens before the next check
   }
   EXPECT_GE(evicted, 8);
   EXPECT_LE(cache_->used_bytes(), 1u << 20);
