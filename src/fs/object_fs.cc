@@ -56,8 +56,8 @@ ObjectFs::ObjectFs(const FsConfig& config, ObjectStore* store, Clock* clock,
   retrier_ = std::make_unique<UploadRetrier>(
       clock_, config_.retry_min_delay, config_.retry_max_delay,
       [this](const InodePtr& inode) { return RetryUpload(inode); }, std::chrono::milliseconds(20),
-      // Parallel workers only where uploads are queued on purpose; each
-      // worker polls, so idle mounts keep one.
+      // Parallel workers only where uploads are queued on purpose; without
+      // write_back only failed uploads are queued (one worker retries them).
       config_.write_back ? config_.write_back_parallelism : 1);
   if (config_.attr_summary && !config_.read_only) {
     summary_.thread = std::thread([this] { SummaryLoop(); });

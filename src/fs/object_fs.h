@@ -71,6 +71,7 @@
 #include "src/fs/attr_summary.h"
 #include "src/fs/block_fetcher.h"
 #include "src/fs/dir_cache.h"
+#include "src/fs/single_flight.h"
 #include "src/fs/inode_table.h"
 #include "src/fs/metadata_fetcher.h"
 #include "src/fs/open_file.h"
@@ -218,9 +219,9 @@ class ObjectFs final : public Filesystem {
   // When a walk reaches `dir` (DirCache::WalkReaches), lists the parent's
   // subtree from `dir` on without a delimiter and caches every folder that
   // listing completes, for as long as each page completes about a folder.
-  // True when `dir` has a fresh listing afterwards. Concurrent walks of one
+  // The fresh listing of `dir` afterwards, if any. Concurrent walks of one
   // parent share one such listing.
-  bool ListSubtreeFrom(const std::string& dir);
+  std::optional<Listing> ListSubtreeFrom(const std::string& dir);
   Status ListSubtreeOf(const std::string& parent, const std::string& first);
   // True when `dir` has any key below it other than its own marker.
   Result<bool> DirHasChildren(const std::string& dir);
@@ -366,10 +367,10 @@ class ObjectFs final : public Filesystem {
   std::mutex prefetch_mu_;
   std::map<std::string, PrefetchWindow> prefetch_;  // guarded by prefetch_mu_
 
-  // Folder listings in flight (ListDirShared); later askers share them.
-  std::mutex listing_mu_;  // leaf
-  std::map<std::string, std::shared_future<Result<Listing>>> listing_inflight_;  // guarded
-  std::map<std::string, std::shared_future<void>> subtree_inflight_;  // guarded by listing_mu_
+  // Folder listings (ListDirShared) and flat subtree listings (by parent)
+  // in flight; later askers share them.
+  SingleFlight<Result<Listing>> listing_flight_;
+  SingleFlight<Status> subtree_flight_;
 
   mutable std::mutex handles_mu_;  // leaf: guards the maps below
   std::unordered_map<uint64_t, HandlePtr> handles_;

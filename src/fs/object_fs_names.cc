@@ -27,8 +27,8 @@ Result<InodePtr> ObjectFs::DirInode(Ino ino, std::string* path) const {
 Result<Listing> ObjectFs::ListDir(const std::string& dir) { return ListDirUpTo(dir, 0); }
 
 Result<Listing> ObjectFs::ListDirUpTo(const std::string& dir, int max_pages) {
-  if (config_.subtree_listing && dirs_.WalkReaches(dir, Mono()) && ListSubtreeFrom(dir)) {
-    if (std::optional<Listing> fresh = dirs_.GetFresh(dir, Mono())) return *std::move(fresh);
+  if (config_.subtree_listing && dirs_.WalkReaches(dir, Mono())) {
+    if (std::optional<Listing> fresh = ListSubtreeFrom(dir)) return *std::move(fresh);
   }
   SteadyTime start = Mono();
   int pages = 0;
@@ -72,20 +72,7 @@ Listing ObjectFs::FinishListing(const std::string& dir, ListingBuilder* builder,
 }
 
 std::shared_future<Result<Listing>> ObjectFs::ListDirShared(const std::string& dir) {
-  std::promise<Result<Listing>> done;
-  {
-    std::lock_guard<std::mutex> lock(listing_mu_);
-    auto it = listing_inflight_.find(dir);
-    if (it != listing_inflight_.end()) return it->second;
-    listing_inflight_.emplace(dir, done.get_future().share());
-  }
-  Result<Listing> listing = ListDir(dir);
-  std::lock_guard<std::mutex> lock(listing_mu_);
-  auto it = listing_inflight_.find(dir);
-  std::shared_future<Result<Listing>> shared = it->second;
-  listing_inflight_.erase(it);
-  done.set_value(std::move(listing));
-  return shared;
+  return listing_flight_.Do(dir, [&] { return ListDir(dir); });
 }
 
 Result<bool> ObjectFs::DirHasChildren(const std::string& dir) {

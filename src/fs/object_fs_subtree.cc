@@ -10,7 +10,7 @@
 // way stops it; that folder and the ones after it are listed as before, and
 // the next sibling starts a new one).
 #include <algorithm>
-#include <future>
+#include <optional>
 #include <vector>
 
 #include "pailfs/log.h"
@@ -19,32 +19,17 @@
 
 namespace pailfs::fs {
 
-bool ObjectFs::ListSubtreeFrom(const std::string& dir) {
+std::optional<Listing> ObjectFs::ListSubtreeFrom(const std::string& dir) {
   const std::string parent = ParentPath(dir);
-  std::promise<void> done;
-  std::shared_future<void> wait;
-  {
-    std::lock_guard<std::mutex> lock(listing_mu_);
-    auto it = subtree_inflight_.find(parent);
-    if (it != subtree_inflight_.end()) {
-      wait = it->second;
-    } else {
-      subtree_inflight_.emplace(parent, done.get_future().share());
-    }
-  }
-  if (wait.valid()) {
-    wait.wait();
-  } else {
+  subtree_flight_.Do(parent, [&] {
     Status listed = ListSubtreeOf(parent, BaseName(dir));
     if (!listed.ok()) {
       PAILFS_LOG(kInfo) << "flat listing of \"" << parent
                         << "\" failed (listing folder by folder): " << listed.ToString();
     }
-    std::lock_guard<std::mutex> lock(listing_mu_);
-    subtree_inflight_.erase(parent);
-    done.set_value();
-  }
-  return dirs_.GetFresh(dir, Mono()).has_value();
+    return listed;
+  }).wait();
+  return dirs_.GetFresh(dir, Mono());
 }
 
 Status ObjectFs::ListSubtreeOf(const std::string& parent, const std::string& first) {
