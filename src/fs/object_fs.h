@@ -166,8 +166,14 @@ class ObjectFs final : public Filesystem {
   Status CommitLocallyLocked(const InodePtr& inode);
   // Recovery steps (see Recover).
   void AbortOrphanedUploads();
-  // Aborts the multipart uploads of exactly `key` started at `since` or later.
-  Status AbortUploadsSince(const std::string& key, TimePoint since);
+  // Aborts the multipart uploads a crashed mount's intent record may stand
+  // for: every one of exactly its key.
+  Status AbortUploadsOfIntent(const JournaledMultipart& intent);
+  // At unmount (all of this mount's uploads are done): sweeps the keys of
+  // the intents recovery found once more, for a CreateMultipartUpload that
+  // was still on its way to the server at the crash and landed after the
+  // first sweep, then forgets them.
+  void SweepStaleIntents();
   void FinishRenames();
   void AdoptStagedFiles();
   void AdoptUpload(const JournaledUpload& upload);
@@ -345,6 +351,8 @@ class ObjectFs final : public Filesystem {
   const TimePoint mount_time_;
   std::unique_ptr<StagingArea> staging_;
   UploadJournal* const journal_;  // may be null
+  std::mutex stale_intents_mu_;
+  std::vector<JournaledMultipart> stale_intents_;  // swept at recovery, again at FlushAll
   InodeTable inodes_;
   DirCache dirs_;
   std::unique_ptr<ThreadPool> io_pool_;    // ranged GETs, upload parts

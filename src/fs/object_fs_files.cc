@@ -447,6 +447,7 @@ Status ObjectFs::FlushAll() {
     if (first.ok()) first = s;
   }
   FlushSummaries(true);  // after the uploads: they are what it describes
+  if (journal_ != nullptr) SweepStaleIntents();
   return first;
 }
 

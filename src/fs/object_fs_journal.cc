@@ -87,11 +87,12 @@ void ObjectFs::AbortOrphanedUploads() {
   }
   for (const JournaledMultipart& m : *uploads) {
     Status s;
-    if (std::optional<TimePoint> intent = MultipartSession::IntentTime(m.upload_id)) {
+    const bool intent = MultipartSession::IntentTime(m.upload_id).has_value();
+    if (intent) {
       // Created, or about to be, when the crash came: its id never came
-      // back. Abort the uploads of exactly that key started since (15 min
-      // of clock skew allowed).
-      s = AbortUploadsSince(m.key, *intent - std::chrono::minutes(15));
+      // back. The request may still be on its way to the server, so the
+      // record stays for a second sweep at unmount (SweepStaleIntents).
+      s = AbortUploadsOfIntent(m);
     } else {
       s = store_->AbortMultipartUpload(m.key, m.upload_id);
     }
@@ -103,17 +104,47 @@ void ObjectFs::AbortOrphanedUploads() {
     }
     PAILFS_LOG(kInfo) << "recovery: aborted multipart upload " << m.upload_id << " for " << m.key
                       << " left by an earlier mount";
+    if (intent) {
+      std::lock_guard<std::mutex> lock(stale_intents_mu_);
+      stale_intents_.push_back(m);
+      continue;
+    }
     if (Status r = journal_->RemoveMultipart(m.upload_id); !r.ok()) {
       PAILFS_LOG(kWarning) << "journal: " << r.ToString();
     }
   }
 }
 
-Status ObjectFs::AbortUploadsSince(const std::string& key, TimePoint since) {
+void ObjectFs::SweepStaleIntents() {
+  std::vector<JournaledMultipart> intents;
+  {
+    std::lock_guard<std::mutex> lock(stale_intents_mu_);
+    intents.swap(stale_intents_);
+  }
+  for (const JournaledMultipart& m : intents) {
+    Status s = AbortUploadsOfIntent(m);
+    if (!s.ok() && s.code() != Code::kNotFound) {
+      PAILFS_LOG(kWarning) << "abort of the multipart uploads of " << m.key
+                           << " an earlier mount may have started failed (tried again at the "
+                              "next mount): "
+                           << s.ToString();
+      continue;
+    }
+    if (Status r = journal_->RemoveMultipart(m.upload_id); !r.ok()) {
+      PAILFS_LOG(kWarning) << "journal: " << r.ToString();
+    }
+  }
+}
+
+Status ObjectFs::AbortUploadsOfIntent(const JournaledMultipart& intent) {
+  // Every upload of exactly that key: which one the crashed mount created
+  // cannot be told (the server's Initiated time is no help: not every
+  // S3-compatible server reports a real one, and clocks differ). Recovery
+  // and unmount run while this mount has no upload of its own going.
   PAILFS_ASSIGN_OR_RETURN(std::vector<MultipartUploadInfo> uploads,
-                          store_->ListMultipartUploads(key));
+                          store_->ListMultipartUploads(intent.key));
   for (const MultipartUploadInfo& u : uploads) {
-    if (u.key != key || u.initiated < since) continue;
+    if (u.key != intent.key) continue;
     Status s = store_->AbortMultipartUpload(u.key, u.upload_id);
     if (!s.ok() && s.code() != Code::kNotFound) return s;
   }

@@ -124,6 +124,13 @@ TEST_F(JournalTest, OrphanedMultipartUploadsAreAbortedAndRenamesFinished) {
 
   MountJournaled(DefaultConfig());
   EXPECT_TRUE(memory_.ListMultipartUploads("")->empty());
+  // The intent stays recorded until the unmount sweeps its key again: its
+  // creation may still have been on the way to the server and land late.
+  ASSERT_EQ(journal_->Multiparts()->size(), 1u);
+  EXPECT_EQ(journal_->Multiparts()->front().key, "big2");
+  ASSERT_TRUE(memory_.CreateMultipartUpload("big2", WriteOptions{}).ok());  // the late one
+  EXPECT_TRUE(fs_->FlushAll().ok());
+  EXPECT_TRUE(memory_.ListMultipartUploads("")->empty());
   EXPECT_TRUE(journal_->Multiparts()->empty());
   EXPECT_FALSE(memory_.GetDirect("src/a").has_value());
   EXPECT_FALSE(memory_.GetDirect("src/b").has_value());

@@ -201,7 +201,33 @@ TEST_F(CrashTest, WriteBackCloseReturnsAndAKillLosesNothing) {
       << (read_back.ok() ? "size " + std::to_string(read_back->size()) : Str(read_back));
   EXPECT_TRUE(Stored("wb-small.txt", small));
   EXPECT_TRUE(Stored("wb-large.bin", large));
+  // The kill may have come while the first mount's CreateMultipartUpload
+  // was on its way: it can land after recovery's sweep, and the unmount's
+  // second sweep aborts it.
+  ASSERT_TRUE(Unmount().ok());
   EXPECT_EQ(UploadsLeft(), 0);
+}
+
+TEST_F(CrashTest, AMultipartCreationThatLandsAfterTheRecoveryIsAbortedAtUnmount) {
+  ASSERT_NE(MountHere(), nullptr);
+  // The creation reaches the server 3 s after pailfs sent it: the daemon is
+  // killed and mounted again in between.
+  ASSERT_TRUE(proxy_->AddRules(R"([{"match": {"method": "POST", "query_regex": "^uploads"},
+                                   "action": "latency_ms", "count": 1, "param": 3000}])")
+                  .ok());
+  const std::string data = RandomBytes(7 * kMiB + 1, 6);
+  auto closed = WriteAndCloseAsync("late.bin", data);
+  ASSERT_NO_FATAL_FAILURE(AwaitRequests("CreateMultipartUpload", 1));
+  const auto lands = std::chrono::steady_clock::now() + std::chrono::milliseconds(3500);
+  ASSERT_NO_FATAL_FAILURE(Kill());
+  EXPECT_NE(closed.get(), 0);
+
+  ASSERT_NE(MountHere(), nullptr);  // recovery's sweep runs before the creation lands
+  std::this_thread::sleep_until(lands);
+  const std::string log = mount_->Log();
+  ASSERT_TRUE(Unmount().ok());
+  EXPECT_EQ(UploadsLeft(), 0) << "the upload created after the crash was left behind";
+  EXPECT_NE(log.find("aborted multipart upload intent-"), std::string::npos) << log;
 }
 
 TEST_F(CrashTest, KilledPartWayThroughAFolderRenameTheNextMountFinishesIt) {
