@@ -149,8 +149,9 @@ class Proxy:
         """Clears the counters (and rules), then re-adds the latency rule."""
         self._call("POST", "reset", [])
         if self.latency_ms > 0:
-            # fault_proxy delays each request once, before forwarding it.
-            self._call("POST", "rules", [{"match": {}, "action": "latency_ms",
+            # N ms each way: before the request is forwarded and again
+            # before its response goes back (a round trip of 2N ms).
+            self._call("POST", "rules", [{"match": {}, "action": "latency_each_way_ms",
                                           "count": 10 ** 9, "param": self.latency_ms}])
 
     def stats(self):
@@ -541,8 +542,9 @@ def main():
     notes.append("W8 tarball: %s files in %s folders, %.1f MiB (generated in %.1f s)"
                  % (made, ndirs, int(nbytes) / 2.0 ** 20, time.monotonic() - t1))
     if a.latency_ms:
-        notes.append("latency: fault_proxy rule latency_ms=%d on every request; fault_proxy "
-                     "delays each request once before forwarding (not each way)" % a.latency_ms)
+        notes.append("latency: fault_proxy rule latency_each_way_ms=%d on every request: "
+                     "%d ms before forwarding and %d ms before the response goes back"
+                     % (a.latency_ms, a.latency_ms, a.latency_ms))
 
     wl, groups = workloads(sz, big, a.python, tarball)
     only = [x.strip() for x in a.only.split(",") if x.strip()]
@@ -753,7 +755,7 @@ def write_table(a, wl, fss, rows, notes, sz, eps):
             for name in ("s3fs", "rclone")}
     lines_ = ["# pailfs benchmark", "",
               "Run %s UTC; servers: moto (auth off) and %s, each behind "
-              "tests/integration/fault_proxy.py; added latency %d ms per request%s." % (
+              "tests/integration/fault_proxy.py; added latency %d ms each way%s." % (
                   time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
                   "s3rver" if "s3rver" in eps else "no s3rver", a.latency_ms,
                   "; --small sizes" if a.small else ""), "",

@@ -34,6 +34,9 @@ rule with a remaining count that matches wins):
   truncate            forwards, sends the real Content-Length but only half
                       the body, then closes
   latency_ms          waits param milliseconds (default 100), then forwards
+  latency_each_way_ms waits param milliseconds (default 10) before forwarding
+                      and again before the response goes back: a network
+                      whose one-way delay is param
 
 Stops cleanly on SIGTERM/SIGINT and exits by itself when its parent dies.
 Standard library only.
@@ -57,7 +60,7 @@ import urllib.parse
 CONTROL_PREFIX = "/__fault__/"
 MAX_STALL_SECONDS = 600.0
 ACTIONS = ("status503_slowdown", "status500", "reset_mid_body", "stall", "hold", "truncate",
-           "latency_ms")
+           "latency_ms", "latency_each_way_ms")
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te",
               "trailer", "upgrade"}
 
@@ -234,9 +237,15 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
             return None
         if action == "latency_ms":
             STOP.wait(min(float(param if param is not None else 100) / 1000.0, MAX_STALL_SECONDS))
+        one_way = None
+        if action == "latency_each_way_ms":
+            one_way = min(float(param if param is not None else 10) / 1000.0, MAX_STALL_SECONDS)
+            STOP.wait(one_way)
         resp = self.forward(target, body)
         if resp is None:
             return None
+        if one_way is not None:
+            STOP.wait(one_way)  # the way back
         self.relay(resp, action, param)
         return None
 

@@ -195,6 +195,14 @@ def run_checks(port):
     c.request("GET", "/obj/5?slow=1")
     r = c.getresponse()
     check(r.status == 200 and r.read() and time.monotonic() - t >= 0.5, "latency_ms")
+
+    control(port, "POST", "rules", [{"match": {"query_regex": "twoway"},
+                                     "action": "latency_each_way_ms", "param": 300}])
+    t = time.monotonic()
+    c.request("GET", "/obj/5?twoway=1")
+    r = c.getresponse()
+    check(r.status == 200 and r.read() and time.monotonic() - t >= 0.6,
+          "latency_each_way_ms: delayed both ways")
     c.close()
 
     get = b"GET /obj/1000 HTTP/1.1\r\nHost: b\r\n\r\n"
