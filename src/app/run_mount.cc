@@ -160,7 +160,10 @@ int RunMount(AppConfig config) {
     block_dir =
         (chosen ? config.cache_dir : DefaultCacheDir()) + "/" + config.fs.staging_tag + "/blocks";
     auto probe = cache::LmdbBlockCache::Open(block_dir, config.cache_size);
-    if (!probe.ok() && chosen) return Fail("cache_dir: " + probe.status().message());
+    // Another live mount of the same identity owns the block cache: this
+    // one runs without (the folder is usable, only taken).
+    const bool taken = !probe.ok() && probe.status().posix_errno() == EWOULDBLOCK;
+    if (!probe.ok() && chosen && !taken) return Fail("cache_dir: " + probe.status().message());
     if (!probe.ok()) {
       std::fprintf(stderr, "pailfs: no block cache (%s)\n", probe.status().message().c_str());
       block_dir.clear();

@@ -1,11 +1,12 @@
 #include "src/cache/block_store.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <cstring>
 #include <filesystem>
 
@@ -22,22 +23,20 @@ constexpr char kFormatKey[] = "format";
 constexpr char kUsedKey[] = "used";
 constexpr uint64_t kDiskUnit = 4096;
 
-// Index record of a block: last-use tick, size, file generation, CRC-32
-// (host byte order: the cache never leaves the machine).
+// Index record of a block: last-use tick, size, CRC-32 (host byte order:
+// the cache never leaves the machine).
 struct Record {
   uint64_t tick = 0;
   uint64_t size = 0;
-  uint64_t generation = 0;
   uint32_t crc = 0;
 };
-constexpr size_t kRecordSize = 28;
+constexpr size_t kRecordSize = 20;
 
 std::string EncodeRecord(const Record& r) {
   std::string out(kRecordSize, '\0');
   std::memcpy(out.data(), &r.tick, 8);
   std::memcpy(out.data() + 8, &r.size, 8);
-  std::memcpy(out.data() + 16, &r.generation, 8);
-  std::memcpy(out.data() + 24, &r.crc, 4);
+  std::memcpy(out.data() + 16, &r.crc, 4);
   return out;
 }
 
@@ -46,8 +45,7 @@ std::optional<Record> DecodeRecord(std::string_view v) {
   Record r;
   std::memcpy(&r.tick, v.data(), 8);
   std::memcpy(&r.size, v.data() + 8, 8);
-  std::memcpy(&r.generation, v.data() + 16, 8);
-  std::memcpy(&r.crc, v.data() + 24, 4);
+  std::memcpy(&r.crc, v.data() + 16, 4);
   return r;
 }
 
@@ -67,7 +65,7 @@ uint64_t TickOf(std::string_view k) {
 uint64_t Charge(uint64_t size) { return (size + kDiskUnit - 1) / kDiskUnit * kDiskUnit; }
 
 std::string FormatOf(uint64_t block_size) {
-  return "pailfs-blocks-2:" + std::to_string(block_size);
+  return "pailfs-blocks-3:" + std::to_string(block_size);
 }
 
 // Address space for the index: generous (blocks of 4 KiB or less, half-full
@@ -97,12 +95,25 @@ Result<std::unique_ptr<LmdbBlockCache>> LmdbBlockCache::Open(const std::string& 
                                                              uint64_t capacity,
                                                              uint64_t block_size) {
   if (capacity == 0) return InvalidArgument("block cache: capacity must be positive");
-  if (block_size < kDiskUnit || block_size > (uint64_t{64} << 20)) {
-    return InvalidArgument("block cache: block size out of range");
+  if (block_size < kDiskUnit || block_size > (uint64_t{64} << 20) || block_size % kDiskUnit != 0) {
+    return InvalidArgument("block cache: block size must be a multiple of 4 KiB up to 64 MiB");
   }
   PAILFS_ASSIGN_OR_RETURN(std::unique_ptr<LmdbEnv> env,
                           LmdbEnv::Open(dir, MapSizeFor(capacity), {kBlocks, kLru, kInfo}));
   std::unique_ptr<LmdbBlockCache> cache(new LmdbBlockCache(std::move(env), capacity, block_size));
+  // One process at a time: Open's sweep would take another process's
+  // blocks in progress for strays, and evictions are coordinated in memory.
+  const std::string lock_path = cache->env_->dir() + "/owner.lock";
+  cache->lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (cache->lock_fd_ < 0) {
+    return Status::FromErrno(errno, "cannot open " + lock_path + ": " + std::strerror(errno));
+  }
+  if (::flock(cache->lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    return Status::FromErrno(
+        err, err == EWOULDBLOCK ? cache->env_->dir() + " is in use by another pailfs mount"
+                                : "cannot lock " + lock_path + ": " + std::strerror(err));
+  }
   if (::mkdir(cache->blocks_dir_.c_str(), 0700) != 0 && errno != EEXIST) {
     return Status::FromErrno(errno,
                              "cannot create " + cache->blocks_dir_ + ": " + std::strerror(errno));
@@ -135,14 +146,15 @@ Result<std::unique_ptr<LmdbBlockCache>> LmdbBlockCache::Open(const std::string& 
   }
   cache->Sweep();
   // The capacity may be smaller than at the last mount.
-  std::vector<std::string> doomed;
+  Released released;
   PAILFS_RETURN_IF_ERROR(cache->Write("shrink", [&](MDB_txn* txn) {
-    doomed.clear();
+    released = Released{};
     uint64_t used = ReadUsed(txn, cache->env_->dbi(kInfo));
-    int rc = cache->EvictLocked(txn, capacity, &used, "", &doomed);
-    return rc != 0 ? rc : WriteUsed(txn, cache->env_->dbi(kInfo), used);
+    int rc = cache->EvictLocked(txn, capacity, &used, "", &released);
+    if (rc == 0) rc = WriteUsed(txn, cache->env_->dbi(kInfo), used);
+    return rc != 0 ? rc : cache->ClaimLocked(txn, &released);
   }));
-  for (const std::string& path : doomed) ::unlink(path.c_str());
+  cache->Release(released, true);
   return cache;
 }
 
@@ -150,13 +162,14 @@ LmdbBlockCache::LmdbBlockCache(std::unique_ptr<LmdbEnv> env, uint64_t capacity, 
     : env_(std::move(env)),
       capacity_(capacity),
       block_size_(block_size),
-      blocks_dir_(env_->dir() + "/files"),
-      next_generation_(
-          static_cast<uint64_t>(std::chrono::system_clock::now().time_since_epoch().count()) << 8) {
+      blocks_dir_(env_->dir() + "/files") {}
+
+LmdbBlockCache::~LmdbBlockCache() {
+  if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the lock
 }
 
-std::string LmdbBlockCache::FileOf(std::string_view id, uint64_t generation) const {
-  return blocks_dir_ + "/" + BlockRelPath(id, generation);
+std::string LmdbBlockCache::FileOf(std::string_view version) const {
+  return blocks_dir_ + "/" + VersionRelPath(version);
 }
 
 std::string LmdbBlockCache::PathOf(const std::string& key, const std::string& etag,
@@ -166,8 +179,7 @@ std::string LmdbBlockCache::PathOf(const std::string& key, const std::string& et
   if (!txn.ok()) return "";
   MDB_val k = Val(id), v;
   if (mdb_get(txn->get(), env_->dbi(kBlocks), &k, &v) != 0) return "";
-  std::optional<Record> rec = DecodeRecord(View(v));
-  return rec ? FileOf(id, rec->generation) : "";
+  return DecodeRecord(View(v)) ? FileOf(VersionOf(id)) : "";
 }
 
 Status LmdbBlockCache::Write(const char* what, const std::function<int(MDB_txn*)>& body) {
@@ -178,7 +190,7 @@ Status LmdbBlockCache::Write(const char* what, const std::function<int(MDB_txn*)
 }
 
 int LmdbBlockCache::EvictLocked(MDB_txn* txn, uint64_t target, uint64_t* used,
-                                std::string_view keep, std::vector<std::string>* doomed) {
+                                std::string_view keep, Released* released) {
   if (*used <= target) return 0;
   MDB_cursor* cursor = nullptr;
   int rc = mdb_cursor_open(txn, env_->dbi(kLru), &cursor);
@@ -192,7 +204,7 @@ int LmdbBlockCache::EvictLocked(MDB_txn* txn, uint64_t target, uint64_t* used,
       if (mdb_get(txn, env_->dbi(kBlocks), &bk, &bv) == 0) {
         if (auto rec = DecodeRecord(View(bv))) {
           *used -= std::min(*used, Charge(rec->size));
-          doomed->push_back(FileOf(id, rec->generation));
+          released->blocks.push_back(id);
         }
         rc = mdb_del(txn, env_->dbi(kBlocks), &bk, nullptr);
         if (rc != 0) break;
@@ -207,6 +219,66 @@ int LmdbBlockCache::EvictLocked(MDB_txn* txn, uint64_t target, uint64_t* used,
   }
   mdb_cursor_close(cursor);
   return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int LmdbBlockCache::ClaimLocked(MDB_txn* txn, Released* released) {
+  if (released->blocks.empty()) return 0;
+  std::vector<std::string> versions;
+  for (const std::string& id : released->blocks) versions.emplace_back(VersionOf(id));
+  std::sort(versions.begin(), versions.end());
+  versions.erase(std::unique(versions.begin(), versions.end()), versions.end());
+  MDB_cursor* cursor = nullptr;
+  int rc = mdb_cursor_open(txn, env_->dbi(kBlocks), &cursor);
+  if (rc != 0) return rc;
+  for (const std::string& version : versions) {
+    const std::string first = version + std::string(8, '\0');
+    MDB_val k = Val(first), v;
+    rc = mdb_cursor_get(cursor, &k, &v, MDB_SET_RANGE);
+    if (rc != 0 && rc != MDB_NOTFOUND) break;
+    if (rc == MDB_NOTFOUND || VersionOf(View(k)) != version) {
+      released->versions.push_back(version);
+    }
+    rc = 0;
+  }
+  mdb_cursor_close(cursor);
+  if (rc != 0) return rc;
+  std::lock_guard<std::mutex> lock(mu_);
+  released->claimed = true;
+  for (const std::string& id : released->blocks) freeing_.insert(id);
+  for (const std::string& version : released->versions) freeing_.insert(version);
+  for (Writer& w : writers_) {
+    if (freeing_.count(w.id) != 0 || freeing_.count(std::string(VersionOf(w.id))) != 0) {
+      w.spoiled = true;
+    }
+  }
+  return 0;
+}
+
+void LmdbBlockCache::Release(const Released& released, bool committed) {
+  if (!released.claimed) return;  // the transaction failed before its end
+  if (committed) FreeSpace(released);
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const std::string& id : released.blocks) freeing_.erase(freeing_.find(id));
+  for (const std::string& v : released.versions) freeing_.erase(freeing_.find(v));
+  freed_.notify_all();
+}
+
+void LmdbBlockCache::FreeSpace(const Released& released) {
+  for (const std::string& version : released.versions) ::unlink(FileOf(version).c_str());
+  for (const std::string& id : released.blocks) {
+    const std::string_view version = VersionOf(id);
+    if (std::binary_search(released.versions.begin(), released.versions.end(), version)) continue;
+    Status s = PunchHole(FileOf(version), IndexOf(id) * block_size_, block_size_);
+    if (s.ok()) continue;
+    if (s.posix_errno() == EOPNOTSUPP) {
+      if (!punch_unsupported_.exchange(true)) {
+        PAILFS_LOG(kWarning) << "block cache: " << s.ToString()
+                             << "; evicted blocks keep their disk space until their file goes";
+      }
+    } else {
+      PAILFS_LOG(kWarning) << "block cache: " << s.ToString();
+    }
+  }
 }
 
 std::optional<std::string> LmdbBlockCache::Get(const std::string& key, const std::string& etag,
@@ -228,14 +300,17 @@ std::optional<std::string> LmdbBlockCache::Get(const std::string& key, const std
     }
   }  // the read transaction ends before the file is read
   if (!rec) return std::nullopt;
-  std::optional<std::string> data = ReadWholeBlockFile(FileOf(id, rec->generation), rec->size);
+  std::optional<std::string> data = ReadBlockAt(FileOf(VersionOf(id)), index * block_size_, rec->size);
   if (!data || BlockChecksum(*data) != rec->crc) {
-    PAILFS_LOG(kWarning) << "block cache: block " << index << " of \"" << key
-                         << "\" is missing or damaged on disk; fetching it again";
-    Drop(id, rec->tick);
+    // Unless the block was evicted or written again meanwhile, it is damaged.
+    if (Drop(id, rec->tick)) {
+      PAILFS_LOG(kWarning) << "block cache: block " << index << " of \"" << key
+                           << "\" is missing or damaged on disk; fetching it again";
+    }
     return std::nullopt;
   }
-  Touch(id, rec->tick);
+  // Evicted (and punched) while it was read: the bytes may be torn.
+  if (!Touch(id, rec->tick)) return std::nullopt;
   return data;
 }
 
@@ -243,26 +318,55 @@ void LmdbBlockCache::Put(const std::string& key, const std::string& etag, uint64
                          std::string_view data) {
   if (data.empty() || data.size() > block_size_ || Charge(data.size()) > capacity_) return;
   const std::string id = BlockId(key, etag, index);
+  const std::string path = FileOf(VersionOf(id));
+  const uint64_t offset = index * block_size_;
   Record rec;
   rec.size = data.size();
-  rec.generation = next_generation_.fetch_add(1);
   rec.crc = BlockChecksum(data);
-  const std::string path = FileOf(id, rec.generation);
-  Status written = WriteNewFile(path, data);
+  // Registered as a writer once no eviction of this block (or removal of
+  // its version's file) is freeing disk: an eviction from now on spoils the
+  // write (it may punch the bytes about to be written), and then no record
+  // is committed.
+  std::list<Writer>::iterator writer;
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    freed_.wait(lock, [&] {
+      return freeing_.count(id) == 0 && freeing_.count(std::string(VersionOf(id))) == 0;
+    });
+    writer = writers_.insert(writers_.end(), Writer{id, false});
+  }
+  struct Unregister {
+    LmdbBlockCache* cache;
+    std::list<Writer>::iterator writer;
+    ~Unregister() {
+      std::lock_guard<std::mutex> lock(cache->mu_);
+      cache->writers_.erase(writer);
+    }
+  } unregister{this, writer};
+  Status written = [&] {
+    // One block write at a time: writers of one file would otherwise spin on
+    // its inode lock (measured: docs/CACHE.md), and there is one disk anyway.
+    std::lock_guard<std::mutex> lock(write_mu_);
+    return WriteBlockAt(path, offset, data);
+  }();
   if (!written.ok()) {
     PAILFS_LOG(kWarning) << "block cache: " << written.ToString();
+    SpoilAndPunch(id, path, offset);  // what a full disk let through
     return;
   }
-  std::vector<std::string> doomed;
+  Released released;
   Status s = Write("put", [&](MDB_txn* txn) {
-    doomed.clear();
+    released = Released{};
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (writer->spoiled) return 0;  // evicted while written: not kept
+    }
     const MDB_dbi blocks = env_->dbi(kBlocks), lru = env_->dbi(kLru), info = env_->dbi(kInfo);
     uint64_t used = ReadUsed(txn, info);
     MDB_val k = Val(id), v;
     int rc = mdb_get(txn, blocks, &k, &v);
-    if (rc == 0) {  // a block written again (say, by two readers): replace its record
+    if (rc == 0) {  // a block written again (say, by two readers): same bytes, new record
       if (auto old = DecodeRecord(View(v))) {
-        doomed.push_back(FileOf(id, old->generation));
         std::string tk = TickKey(old->tick);
         MDB_val ok = Val(tk);
         rc = mdb_del(txn, lru, &ok, nullptr);
@@ -278,21 +382,32 @@ void LmdbBlockCache::Put(const std::string& key, const std::string& etag, uint64
     if ((rc = mdb_put(txn, blocks, &k, &rv, 0)) != 0) return rc;
     if ((rc = mdb_put(txn, lru, &lk, &lv, 0)) != 0) return rc;
     used += Charge(rec.size);
-    if ((rc = EvictLocked(txn, capacity_, &used, id, &doomed)) != 0) return rc;
-    return WriteUsed(txn, info, used);
+    if ((rc = EvictLocked(txn, capacity_, &used, id, &released)) != 0) return rc;
+    if ((rc = WriteUsed(txn, info, used)) != 0) return rc;
+    return ClaimLocked(txn, &released);
   });
+  Release(released, s.ok());
   if (!s.ok()) {
     PAILFS_LOG(kWarning) << "block cache: " << s.ToString();
-    ::unlink(path.c_str());  // a file the index does not know would not count
-    return;
+    SpoilAndPunch(id, path, offset);  // bytes the index does not count
   }
-  for (const std::string& p : doomed) ::unlink(p.c_str());
 }
 
-void LmdbBlockCache::Drop(const std::string& id, uint64_t tick) {
-  std::string doomed;
+void LmdbBlockCache::SpoilAndPunch(const std::string& id, const std::string& path,
+                                   uint64_t offset) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (Writer& w : writers_) {
+      if (w.id == id) w.spoiled = true;
+    }
+  }
+  (void)PunchHole(path, offset, block_size_);
+}
+
+bool LmdbBlockCache::Drop(const std::string& id, uint64_t tick) {
+  Released released;
   Status s = Write("drop", [&](MDB_txn* txn) {
-    doomed.clear();
+    released = Released{};
     MDB_val k = Val(id), v;
     int rc = mdb_get(txn, env_->dbi(kBlocks), &k, &v);
     if (rc == MDB_NOTFOUND) return 0;
@@ -306,21 +421,29 @@ void LmdbBlockCache::Drop(const std::string& id, uint64_t tick) {
     MDB_val lk = Val(tk);
     rc = mdb_del(txn, env_->dbi(kLru), &lk, nullptr);
     if (rc != 0 && rc != MDB_NOTFOUND) return rc;
-    if (rec) doomed = FileOf(id, rec->generation);
-    return WriteUsed(txn, env_->dbi(kInfo), used);
+    if ((rc = WriteUsed(txn, env_->dbi(kInfo), used)) != 0) return rc;
+    released.blocks.push_back(id);
+    return ClaimLocked(txn, &released);
   });
-  if (!s.ok()) PAILFS_LOG(kWarning) << "block cache: " << s.ToString();
-  if (s.ok() && !doomed.empty()) ::unlink(doomed.c_str());
+  Release(released, s.ok());
+  if (!s.ok()) {
+    PAILFS_LOG(kWarning) << "block cache: " << s.ToString();
+    return false;
+  }
+  return !released.blocks.empty();
 }
 
-void LmdbBlockCache::Touch(const std::string& id, uint64_t tick) {
+bool LmdbBlockCache::Touch(const std::string& id, uint64_t tick) {
+  bool current = false;
   Status s = Write("touch", [&](MDB_txn* txn) {
+    current = false;
     MDB_val k = Val(id), v;
     int rc = mdb_get(txn, env_->dbi(kBlocks), &k, &v);
     if (rc == MDB_NOTFOUND) return 0;
     if (rc != 0) return rc;
     std::optional<Record> rec = DecodeRecord(View(v));
     if (!rec || rec->tick != tick) return 0;  // moved or replaced meanwhile
+    current = true;
     const std::string old_key = TickKey(tick);
     MDB_val ok = Val(old_key);
     rc = mdb_del(txn, env_->dbi(kLru), &ok, nullptr);
@@ -331,35 +454,71 @@ void LmdbBlockCache::Touch(const std::string& id, uint64_t tick) {
     if ((rc = mdb_put(txn, env_->dbi(kBlocks), &k, &rv, 0)) != 0) return rc;
     return mdb_put(txn, env_->dbi(kLru), &nk, &nv, 0);
   });
-  if (!s.ok()) PAILFS_LOG(kWarning) << "block cache: " << s.ToString();
+  if (!s.ok()) {
+    PAILFS_LOG(kWarning) << "block cache: " << s.ToString();
+    return false;
+  }
+  return current;
 }
 
 void LmdbBlockCache::Sweep() {
   std::vector<std::string> doomed;
+  struct Gap {
+    std::string path;
+    uint64_t offset, length;
+  };
+  std::vector<Gap> gaps;
   {
     Result<Txn> txn = Txn::Begin(*env_, false);
     if (!txn.ok()) return;
+    MDB_cursor* cursor = nullptr;
+    if (mdb_cursor_open(txn->get(), env_->dbi(kBlocks), &cursor) != 0) return;
     std::error_code ec;
     for (auto it = std::filesystem::recursive_directory_iterator(blocks_dir_, ec);
          !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
       if (!it->is_regular_file(ec)) continue;
-      std::optional<BlockFileName> name = BlockOfFileName(it->path().filename().string());
-      bool known = false;
-      if (name) {
-        MDB_val k = Val(name->id), v;
-        if (mdb_get(txn->get(), env_->dbi(kBlocks), &k, &v) == 0) {
-          std::optional<Record> rec = DecodeRecord(View(v));
-          known = rec && rec->generation == name->generation;
+      const std::string path = it->path().string();
+      std::optional<std::string> version = VersionOfFileName(it->path().filename().string());
+      // The ranges its records name, in index order.
+      std::vector<std::pair<uint64_t, uint64_t>> known;
+      uint64_t charged = 0;
+      if (version) {
+        const std::string first = *version + std::string(8, '\0');
+        MDB_val k = Val(first), v;
+        int rc = mdb_cursor_get(cursor, &k, &v, MDB_SET_RANGE);
+        while (rc == 0 && VersionOf(View(k)) == *version) {
+          if (auto rec = DecodeRecord(View(v))) {
+            known.emplace_back(IndexOf(View(k)) * block_size_, Charge(rec->size));
+            charged += Charge(rec->size);
+          }
+          rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT);
         }
       }
-      if (!known) doomed.push_back(it->path().string());
+      if (known.empty()) {
+        doomed.push_back(path);
+        continue;
+      }
+      struct stat st;
+      if (::stat(path.c_str(), &st) != 0) continue;
+      const uint64_t allocated = static_cast<uint64_t>(st.st_blocks) * 512;
+      if (allocated <= charged) continue;
+      // Bytes no record names (a crash between a write and its commit).
+      uint64_t pos = 0;
+      for (const auto& [offset, length] : known) {
+        if (offset > pos) gaps.push_back({path, pos, offset - pos});
+        pos = std::max(pos, offset + length);
+      }
+      const auto size = static_cast<uint64_t>(st.st_size);
+      if (size > pos) gaps.push_back({path, pos, size - pos});
     }
+    mdb_cursor_close(cursor);
   }
   if (!doomed.empty()) {
     PAILFS_LOG(kInfo) << "block cache: removing " << doomed.size() << " stray files in "
                       << blocks_dir_;
   }
   for (const std::string& path : doomed) ::unlink(path.c_str());
+  for (const Gap& gap : gaps) (void)PunchHole(gap.path, gap.offset, gap.length);
 }
 
 Status LmdbBlockCache::Clear() {
