@@ -51,6 +51,10 @@ W1_KEY = "w1/big"
 W2_SEED = 2
 MOTO_W1_MAX = 128 << 20  # W1 size when s3rver is missing and moto serves W1/W2
 LIMIT_THREADS, LIMIT_PART = 8, 8 << 20
+# The HEAD and PUT limits (W3, W9 cold; W5): curl with this many requests in
+# flight (measured 2026-12-02 on moto behind the proxy at 10 ms each way:
+# HEAD 198/s at 8 and 215/s at 64; PUT 171/s at 8 and 149/s at 64).
+LIMIT_SMALL_IN_FLIGHT = 32
 MOUNT_TIMEOUT_S = 30.0
 UNMOUNT_TIMEOUT_S = 20.0
 SETTLE_QUIET_S = 8.0   # rclone uploads 5 s after close (--vfs-write-back default)
@@ -173,12 +177,15 @@ class Endpoint:
                                aws_secret_access_key=self.secret, config=cfg)
 
     def count_keys(self, prefix, bucket=BUCKET):
-        """Objects under prefix (folder markers, keys ending in /, not
-        included), listed straight from the server (not counted)."""
+        """Objects under prefix, listed straight from the server (not
+        counted). Not included: folder markers (keys ending in /) and
+        pailfs's hidden per-folder attribute summaries (.pailfs-attrs), which
+        are not files of the workload."""
         n = 0
         for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket,
                                                                       Prefix=prefix):
-            n += sum(1 for o in page.get("Contents", []) if not o["Key"].endswith("/"))
+            n += sum(1 for o in page.get("Contents", [])
+                     if not o["Key"].endswith("/") and not o["Key"].endswith("/.pailfs-attrs"))
         return n
 
 
@@ -553,6 +560,7 @@ def main():
     try:
         if not pick or "W1" in pick:
             rows.append(run_limit(a, eps[big], wl[0], sz, deadline, notes))
+        rows += small_limits(a, eps, wl, sz, pick, deadline, notes)
         run_all(a, fss, eps, groups, only, deadline, logf, rows, notes)
     except Exception as e:  # noqa: BLE001 - keep the rows measured so far
         notes.append("run aborted: %r" % (e,))
@@ -661,6 +669,61 @@ def run_limit(a, ep, w1, sz, deadline, notes):
     return {"w": w1.name, "fs": "limit", "secs": secs, "c": c, "err": err,
             "result": "ok" if got == sz["w1"] else "%d bytes" % got, "expected": "ok",
             "rss": None, "cpu": None, "late": 0, "extra": ""}
+
+
+def small_limits(a, eps, wl, sz, pick, deadline, notes):
+    """Limit rows for the HEAD-bound and PUT-bound workloads: what the same
+    moto and proxy answer to curl with LIMIT_SMALL_IN_FLIGHT requests in
+    flight and no filesystem (W3 and W9 cold: a HEAD per file, the listing
+    pages not included; W5: a PUT of 4 KiB per file)."""
+    curl = shutil.which("curl")
+    helps = subprocess.run([curl, "--help", "all"], stdout=subprocess.PIPE, timeout=10,
+                           check=False).stdout.decode() if curl else ""
+    if "--aws-sigv4" not in helps or "--parallel-max" not in helps:
+        notes.append("HEAD and PUT limits: skipped (needs curl >= 7.75)")
+        return []
+    n3, n9, n5 = sz["n3"], sz["n9"], sz["n5"]
+    w9_names = ["f%08d" % i for i in range(0, n3, max(1, n3 // n9))][:n9]
+    body = os.path.join(a.workdir, "limit-4k")
+    with open(body, "wb") as f:
+        f.write(os.urandom(4096))
+    wanted = [("W3", "W3 ls -l (cold)", "head", ["w3/f%08d" % i for i in range(n3)]),
+              ("W9", "W9 stat x%d (cold)" % n9, "head", ["w3/" + n for n in w9_names]),
+              ("W5", "W5 create %d x 4 KiB" % n5, "put", ["limit-w5/f%05d" % i for i in range(n5)])]
+    by_name = {w.name: w for w in wl}
+    out = []
+    for wid, name, kind, keys in wanted:
+        if (pick and wid not in pick) or name not in by_name or time.monotonic() > deadline:
+            continue
+        w, ep = by_name[name], eps[by_name[name].server]
+        conf = os.path.join(a.workdir, "limit-%s.curl" % wid)
+        with open(conf, "w") as f:
+            for k in keys:
+                if kind == "put":
+                    f.write('upload-file = "%s"\n' % body)
+                f.write('url = "%s/%s/%s"\noutput = "/dev/null"\n' % (ep.url, BUCKET, k))
+        argv = [curl, "-sS", "--parallel", "--parallel-max", str(LIMIT_SMALL_IN_FLIGHT),
+                "--aws-sigv4", "aws:amz:us-east-1:s3", "--user", "%s:%s" % (ep.key, ep.secret),
+                "-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD", "-w", "%{http_code}\\n",
+                "-K", conf] + (["-I"] if kind == "head" else [])
+        ep.proxy.reset()
+        left = max(10, min(a.op_timeout, deadline - time.monotonic()))
+        secs, stdout, err = run_cmd(argv, None, left)
+        time.sleep(0.3)
+        c = op_counts(ep.proxy.stats())
+        good = sum(1 for x in stdout.split() if x == "200")
+        log("%-30s %-20s %7.2f s %6d req" % (name, "limit", secs, c["total"]))
+        out.append({"w": name, "fs": "limit", "secs": secs, "c": c, "err": err,
+                    "result": ("ok" if good == len(keys)
+                               else "%d of %d answered 200" % (good, len(keys))),
+                    "expected": "ok", "rss": None, "cpu": None, "late": 0, "extra": ""})
+    if out:
+        notes.append("limit rows of W3 and W9 (cold): curl HEADs every file, %d in flight, "
+                     "through the same proxy, no filesystem (the listing pages, 0.23-0.26 s "
+                     "each on moto, come on top for a filesystem); W5: curl PUTs %d x 4 KiB "
+                     "the same way (to limit-w5/ in the shared bucket)."
+                     % (LIMIT_SMALL_IN_FLIGHT, n5))
+    return out
 
 
 def run_all(a, fss, eps, groups, only, deadline, logf, rows, notes):
