@@ -396,14 +396,18 @@ def first_int(o):
     return int(o.split()[0]) if o.split() else "?"
 
 
+def w9_keys(n3, n9):
+    """The n9 of W3's files that W9 stats, spread over the folder."""
+    return ["w3/f%08d" % i for i in range(0, n3, max(1, n3 // n9))][:n9]
+
+
 def workloads(sz, big, py, tarball):
     """The rows, in table order, and the mount groups (workloads in one group
     share a mount; each group starts from a fresh one)."""
     n3, n4, n9, tops, subs = sz["n3"], sz["n4"], sz["n9"], sz["tops"], sz["subs"]
     n2, n5, n7, n8 = sz["n2"], sz["n5"], sz["n7"], sz["n8"]
     pages = lambda n: int(math.ceil(n / 1000.0))  # noqa: E731
-    names = ["f%08d" % i for i in range(0, n3, max(1, n3 // n9))][:n9]
-    stat9 = ["stat", "-c", "%s"] + ["w3/" + n for n in names]
+    stat9 = ["stat", "-c", "%s"] + w9_keys(n3, n9)
     ok = lambda want: (lambda o: "ok" if o.strip() == want else o.strip())  # noqa: E731
     w1mib = sz["w1"] >> 20
 
@@ -633,42 +637,63 @@ def load_w1(ep, workdir, sz, notes):
                  % (ep.name, sz["w1"] >> 20, W1_KEY, ep.name, time.monotonic() - t0))
 
 
-def limit_argv(a, ep, size):
-    """A parallel client for W1 without a filesystem: curl (C) with
-    LIMIT_THREADS ranged GETs of LIMIT_PART in flight, or Python threads
-    (boto3) where curl cannot sign (--aws-sigv4 is curl >= 7.75)."""
+def signing_curl():
+    """curl if it can sign and run transfers in parallel (--aws-sigv4 is
+    curl >= 7.75), else None."""
     curl = shutil.which("curl")
     helps = subprocess.run([curl, "--help", "all"], stdout=subprocess.PIPE, timeout=10,
                            check=False).stdout.decode() if curl else ""
     if "--aws-sigv4" not in helps or "--parallel-max" not in helps:
+        return None
+    return curl
+
+
+def curl_argv(curl, ep, in_flight):
+    return [curl, "-sS", "--parallel", "--parallel-max", str(in_flight),
+            "--aws-sigv4", "aws:amz:us-east-1:s3", "--user", "%s:%s" % (ep.key, ep.secret),
+            "-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD"]
+
+
+def limit_argv(a, ep, size):
+    """A parallel client for W1 without a filesystem: curl (C) with
+    LIMIT_THREADS ranged GETs of LIMIT_PART in flight, or Python threads
+    (boto3) where curl cannot sign."""
+    curl = signing_curl()
+    if curl is None:
         return ("%d Python threads (boto3)" % LIMIT_THREADS,
                 [a.python, OPS, "direct", ep.url, BUCKET, W1_KEY, str(size), str(LIMIT_THREADS),
                  str(LIMIT_PART), ep.key, ep.secret])
-    argv = [curl, "-sS", "--fail", "--parallel", "--parallel-max", str(LIMIT_THREADS),
-            "--aws-sigv4", "aws:amz:us-east-1:s3", "--user", "%s:%s" % (ep.key, ep.secret),
-            "-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD", "-w", "%{size_download}\\n"]
+    argv = curl_argv(curl, ep, LIMIT_THREADS) + ["--fail", "-w", "%{size_download}\\n"]
     for off in range(0, size, LIMIT_PART):
         argv += ["-r", "%d-%d" % (off, min(size, off + LIMIT_PART) - 1), "-o", "/dev/null",
                  "%s/%s/%s" % (ep.url, BUCKET, W1_KEY)]
     return "curl, %d transfers in parallel" % LIMIT_THREADS, argv
 
 
-def run_limit(a, ep, w1, sz, deadline, notes):
-    """The server driven directly by a parallel client through the same proxy."""
-    how, argv = limit_argv(a, ep, sz["w1"])
+def limit_row(a, ep, name, argv, deadline, result_of):
+    """Runs a limit client through ep's proxy; its row (filesystem "limit")."""
     ep.proxy.reset()
     left = max(10, min(a.op_timeout, deadline - time.monotonic()))
     secs, out, err = run_cmd(argv, None, left)
     time.sleep(0.3)
     c = op_counts(ep.proxy.stats())
-    got = sum(int(x) for x in out.split() if x.isdigit())
+    log("%-30s %-20s %7.2f s %6d req" % (name, "limit", secs, c["total"]))
+    return {"w": name, "fs": "limit", "secs": secs, "c": c, "err": err,
+            "result": result_of(out), "expected": "ok", "rss": None, "cpu": None, "late": 0,
+            "extra": ""}
+
+
+def run_limit(a, ep, w1, sz, deadline, notes):
+    """The server driven directly by a parallel client through the same proxy."""
+    how, argv = limit_argv(a, ep, sz["w1"])
     notes.append("limit: the W1 object read by %s, ranged GETs of %d MiB, through the same "
                  "proxy, no filesystem: what this server and proxy deliver to a parallel "
                  "client." % (how, LIMIT_PART >> 20))
-    log("%-30s %-20s %7.2f s %6d req" % (w1.name, "limit", secs, c["total"]))
-    return {"w": w1.name, "fs": "limit", "secs": secs, "c": c, "err": err,
-            "result": "ok" if got == sz["w1"] else "%d bytes" % got, "expected": "ok",
-            "rss": None, "cpu": None, "late": 0, "extra": ""}
+
+    def result_of(out):
+        got = sum(int(x) for x in out.split() if x.isdigit())
+        return "ok" if got == sz["w1"] else "%d bytes" % got
+    return limit_row(a, ep, w1.name, argv, deadline, result_of)
 
 
 def small_limits(a, eps, wl, sz, pick, deadline, notes):
@@ -676,47 +701,36 @@ def small_limits(a, eps, wl, sz, pick, deadline, notes):
     moto and proxy answer to curl with LIMIT_SMALL_IN_FLIGHT requests in
     flight and no filesystem (W3 and W9 cold: a HEAD per file, the listing
     pages not included; W5: a PUT of 4 KiB per file)."""
-    curl = shutil.which("curl")
-    helps = subprocess.run([curl, "--help", "all"], stdout=subprocess.PIPE, timeout=10,
-                           check=False).stdout.decode() if curl else ""
-    if "--aws-sigv4" not in helps or "--parallel-max" not in helps:
+    curl = signing_curl()
+    if curl is None:
         notes.append("HEAD and PUT limits: skipped (needs curl >= 7.75)")
         return []
     n3, n9, n5 = sz["n3"], sz["n9"], sz["n5"]
-    w9_names = ["f%08d" % i for i in range(0, n3, max(1, n3 // n9))][:n9]
     body = os.path.join(a.workdir, "limit-4k")
     with open(body, "wb") as f:
         f.write(os.urandom(4096))
     wanted = [("W3", "W3 ls -l (cold)", "head", ["w3/f%08d" % i for i in range(n3)]),
-              ("W9", "W9 stat x%d (cold)" % n9, "head", ["w3/" + n for n in w9_names]),
+              ("W9", "W9 stat x%d (cold)" % n9, "head", w9_keys(n3, n9)),
               ("W5", "W5 create %d x 4 KiB" % n5, "put", ["limit-w5/f%05d" % i for i in range(n5)])]
     by_name = {w.name: w for w in wl}
     out = []
     for wid, name, kind, keys in wanted:
         if (pick and wid not in pick) or name not in by_name or time.monotonic() > deadline:
             continue
-        w, ep = by_name[name], eps[by_name[name].server]
+        ep = eps[by_name[name].server]
         conf = os.path.join(a.workdir, "limit-%s.curl" % wid)
         with open(conf, "w") as f:
             for k in keys:
                 if kind == "put":
                     f.write('upload-file = "%s"\n' % body)
                 f.write('url = "%s/%s/%s"\noutput = "/dev/null"\n' % (ep.url, BUCKET, k))
-        argv = [curl, "-sS", "--parallel", "--parallel-max", str(LIMIT_SMALL_IN_FLIGHT),
-                "--aws-sigv4", "aws:amz:us-east-1:s3", "--user", "%s:%s" % (ep.key, ep.secret),
-                "-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD", "-w", "%{http_code}\\n",
-                "-K", conf] + (["-I"] if kind == "head" else [])
-        ep.proxy.reset()
-        left = max(10, min(a.op_timeout, deadline - time.monotonic()))
-        secs, stdout, err = run_cmd(argv, None, left)
-        time.sleep(0.3)
-        c = op_counts(ep.proxy.stats())
-        good = sum(1 for x in stdout.split() if x == "200")
-        log("%-30s %-20s %7.2f s %6d req" % (name, "limit", secs, c["total"]))
-        out.append({"w": name, "fs": "limit", "secs": secs, "c": c, "err": err,
-                    "result": ("ok" if good == len(keys)
-                               else "%d of %d answered 200" % (good, len(keys))),
-                    "expected": "ok", "rss": None, "cpu": None, "late": 0, "extra": ""})
+        argv = (curl_argv(curl, ep, LIMIT_SMALL_IN_FLIGHT) + ["-w", "%{http_code}\\n", "-K", conf]
+                + (["-I"] if kind == "head" else []))
+
+        def result_of(stdout, n=len(keys)):
+            good = sum(1 for x in stdout.split() if x == "200")
+            return "ok" if good == n else "%d of %d answered 200" % (good, n)
+        out.append(limit_row(a, ep, name, argv, deadline, result_of))
     if out:
         notes.append("limit rows of W3 and W9 (cold): curl HEADs every file, %d in flight, "
                      "through the same proxy, no filesystem (the listing pages, 0.23-0.26 s "
