@@ -30,10 +30,16 @@ Status ErrnoStatus(int err, const std::string& what) {
 std::string BlockId(const std::string& key, const std::string& etag, uint64_t index) {
   // Length-prefixed, so ("ab", "c") and ("a", "bc") differ.
   std::string input = std::to_string(key.size()) + ":" + key + etag;
-  std::string id(kVersionIdSize + 8, '\0');
+  std::string version(kVersionIdSize, '\0');
   unsigned int len = 0;
-  EVP_Digest(input.data(), input.size(), reinterpret_cast<unsigned char*>(id.data()), &len,
+  EVP_Digest(input.data(), input.size(), reinterpret_cast<unsigned char*>(version.data()), &len,
              EVP_sha256(), nullptr);
+  return BlockIdAt(version, index);
+}
+
+std::string BlockIdAt(std::string_view version, uint64_t index) {
+  std::string id(version);
+  id.resize(kVersionIdSize + 8);
   for (int i = 0; i < 8; ++i) {
     id[kVersionIdSize + i] = static_cast<char>((index >> (56 - 8 * i)) & 0xff);
   }

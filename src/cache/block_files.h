@@ -26,6 +26,8 @@ namespace pailfs::cache {
 // (SHA-256 of key and ETag), then the index, big endian, so the blocks of
 // one version sort together and in order.
 std::string BlockId(const std::string& key, const std::string& etag, uint64_t index);
+// The id of block `index` of `version` (the first of a version: index 0).
+std::string BlockIdAt(std::string_view version, uint64_t index);
 inline constexpr size_t kVersionIdSize = 32;
 inline std::string_view VersionOf(std::string_view block_id) {
   return block_id.substr(0, kVersionIdSize);

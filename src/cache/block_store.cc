@@ -231,7 +231,7 @@ int LmdbBlockCache::ClaimLocked(MDB_txn* txn, Released* released) {
   int rc = mdb_cursor_open(txn, env_->dbi(kBlocks), &cursor);
   if (rc != 0) return rc;
   for (const std::string& version : versions) {
-    const std::string first = version + std::string(8, '\0');
+    const std::string first = BlockIdAt(version, 0);
     MDB_val k = Val(first), v;
     rc = mdb_cursor_get(cursor, &k, &v, MDB_SET_RANGE);
     if (rc != 0 && rc != MDB_NOTFOUND) break;
@@ -247,7 +247,7 @@ int LmdbBlockCache::ClaimLocked(MDB_txn* txn, Released* released) {
   for (const std::string& id : released->blocks) freeing_.insert(id);
   for (const std::string& version : released->versions) freeing_.insert(version);
   for (Writer& w : writers_) {
-    if (freeing_.count(w.id) != 0 || freeing_.count(std::string(VersionOf(w.id))) != 0) {
+    if (freeing_.count(w.id) != 0 || freeing_.count(VersionOf(w.id)) != 0) {
       w.spoiled = true;
     }
   }
@@ -331,7 +331,7 @@ void LmdbBlockCache::Put(const std::string& key, const std::string& etag, uint64
   {
     std::unique_lock<std::mutex> lock(mu_);
     freed_.wait(lock, [&] {
-      return freeing_.count(id) == 0 && freeing_.count(std::string(VersionOf(id))) == 0;
+      return freeing_.count(id) == 0 && freeing_.count(VersionOf(id)) == 0;
     });
     writer = writers_.insert(writers_.end(), Writer{id, false});
   }
@@ -483,7 +483,7 @@ void LmdbBlockCache::Sweep() {
       std::vector<std::pair<uint64_t, uint64_t>> known;
       uint64_t charged = 0;
       if (version) {
-        const std::string first = *version + std::string(8, '\0');
+        const std::string first = BlockIdAt(*version, 0);
         MDB_val k = Val(first), v;
         int rc = mdb_cursor_get(cursor, &k, &v, MDB_SET_RANGE);
         while (rc == 0 && VersionOf(View(k)) == *version) {

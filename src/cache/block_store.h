@@ -136,7 +136,8 @@ class LmdbBlockCache final : public BlockCache {
   std::condition_variable freed_;  // signalled when freeing_ shrinks
   // Block ids whose ranges, and versions whose files, are being freed:
   // claimed inside the removing transaction, released after the disk work.
-  std::multiset<std::string> freeing_;  // guarded by mu_
+  // (std::less<> looks up string_views without building strings.)
+  std::multiset<std::string, std::less<>> freeing_;  // guarded by mu_
   // Puts writing bytes now; `spoiled` once a transaction released their
   // block (or its version) while they wrote.
   struct Writer {
