@@ -8,7 +8,10 @@
 #include <zlib.h>
 
 #include <cerrno>
+#include <cstdint>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
 
 namespace pailfs::cache {
 namespace {
@@ -81,30 +84,80 @@ uint32_t BlockChecksum(std::string_view data) {
       crc32_z(0, reinterpret_cast<const Bytef*>(data.data()), data.size()));
 }
 
-Status WriteBlockAt(const std::string& path, uint64_t offset, std::string_view data) {
-  const int flags = O_WRONLY | O_CREAT | O_CLOEXEC;
+namespace {
+
+// Blocks whose offset and size are multiples of this go to disk with
+// O_DIRECT (4 KiB suits every logical block size Linux file systems use).
+constexpr uint64_t kDirectAlign = 4096;
+
+int OpenForWrite(const std::string& path, int flags) {
   int fd = ::open(path.c_str(), flags, 0600);
   if (fd < 0 && errno == ENOENT) {
     const std::string parent = path.substr(0, path.rfind('/'));
-    if (::mkdir(parent.c_str(), 0700) != 0 && errno != EEXIST) {
-      return ErrnoStatus(errno, "cannot create " + parent);
-    }
+    if (::mkdir(parent.c_str(), 0700) != 0 && errno != EEXIST) return -1;
     fd = ::open(path.c_str(), flags, 0600);
   }
-  if (fd < 0) return ErrnoStatus(errno, "cannot create " + path);
+  return fd;
+}
+
+// Writes all of `data` at `offset`; 0 or the errno of the failure.
+int PwriteAll(int fd, const char* data, size_t size, uint64_t offset) {
   size_t done = 0;
-  int err = 0;
-  while (done < data.size()) {
-    ssize_t n = ::pwrite(fd, data.data() + done, data.size() - done,
-                         static_cast<off_t>(offset + done));
+  while (done < size) {
+    ssize_t n = ::pwrite(fd, data + done, size - done, static_cast<off_t>(offset + done));
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      err = n < 0 ? errno : ENOSPC;
-      break;
-    }
+    if (n <= 0) return n < 0 ? errno : ENOSPC;
     done += static_cast<size_t>(n);
   }
+  return 0;
+}
+
+// `data` in memory aligned for O_DIRECT: itself if it already is, else a
+// copy in this thread's buffer (kept for the next block).
+const char* AlignedForDirect(std::string_view data) {
+  if (reinterpret_cast<uintptr_t>(data.data()) % kDirectAlign == 0) return data.data();
+  struct Free {
+    void operator()(char* p) const { std::free(p); }
+  };
+  thread_local std::unique_ptr<char, Free> buffer;
+  thread_local size_t capacity = 0;
+  if (capacity < data.size()) {
+    buffer.reset(static_cast<char*>(std::aligned_alloc(kDirectAlign, data.size())));
+    capacity = buffer ? data.size() : 0;
+    if (!buffer) return nullptr;
+  }
+  std::memcpy(buffer.get(), data.data(), data.size());
+  return buffer.get();
+}
+
+// O_DIRECT write: 0, the errno of a failure, or -1 when direct I/O does not
+// apply (unaligned block, a file system without it, no memory for the copy).
+int WriteDirect(const std::string& path, uint64_t offset, std::string_view data) {
+  if (offset % kDirectAlign != 0 || data.size() % kDirectAlign != 0) return -1;
+  const char* aligned = AlignedForDirect(data);
+  if (aligned == nullptr) return -1;
+  int fd = OpenForWrite(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_DIRECT);
+  if (fd < 0) return errno == EINVAL ? -1 : errno;
+  int err = PwriteAll(fd, aligned, data.size(), offset);
   if (::close(fd) != 0 && err == 0) err = errno;
+  return err == EINVAL ? -1 : err;
+}
+
+}  // namespace
+
+Status WriteBlockAt(const std::string& path, uint64_t offset, std::string_view data) {
+  // Direct I/O first: the block's bytes are already in the page cache of
+  // the file the reader reads through FUSE, and copying them into the page
+  // cache of the cache file too cost a long sequential read a third of its
+  // CPU (docs/CACHE.md). Buffered writes remain for a short last block and
+  // file systems without O_DIRECT (tmpfs before Linux 6.6).
+  int err = WriteDirect(path, offset, data);
+  if (err < 0) {
+    int fd = OpenForWrite(path, O_WRONLY | O_CREAT | O_CLOEXEC);
+    if (fd < 0) return ErrnoStatus(errno, "cannot create " + path);
+    err = PwriteAll(fd, data.data(), data.size(), offset);
+    if (::close(fd) != 0 && err == 0) err = errno;
+  }
   if (err != 0) return ErrnoStatus(err, "cannot write " + path);
   return Status::Ok();
 }

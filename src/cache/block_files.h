@@ -45,7 +45,10 @@ std::optional<std::string> VersionOfFileName(std::string_view name);
 uint32_t BlockChecksum(std::string_view data);
 
 // Writes `data` at `offset` of `path`, creating the file (0600) and its
-// parent folder (0700) if needed. Keeps the errno of a failure.
+// parent folder (0700) if needed; with O_DIRECT when offset and size are
+// multiples of 4 KiB and the file system allows it (the block is already in
+// the page cache of the file read through FUSE: no second copy), else
+// buffered. Keeps the errno of a failure. Uses a per-thread aligned buffer.
 Status WriteBlockAt(const std::string& path, uint64_t offset, std::string_view data);
 // `size` bytes at `offset` of `path` (nullopt if the file is missing or
 // ends first).

@@ -21,6 +21,7 @@ namespace pailfs::cache {
 namespace {
 
 constexpr uint64_t kBlock = 64 << 10;
+constexpr uint64_t kFsMetadataPerFile = 8 << 10;  // see DiskBytes
 
 std::string Bytes(size_t n, int seed) {
   std::string s(n, '\0');
@@ -48,7 +49,11 @@ class BlockStoreTest : public ::testing::Test {
     return cache.ok() ? std::move(cache).value() : nullptr;
   }
 
-  // Bytes of the block files on disk, as `du` counts them.
+  // Bytes of the block files on disk, as `du` counts them. That includes the
+  // file system's own metadata of a sparse file (ext4 moves a file's extents
+  // out of the inode into a 4 KiB block once holes split them into more than
+  // four): Slack() allows for it.
+  uint64_t Slack() { return FileCount() * kFsMetadataPerFile; }
   uint64_t DiskBytes() {
     uint64_t total = 0;
     for (auto& e : std::filesystem::recursive_directory_iterator(dir_ + "/files")) {
@@ -120,17 +125,17 @@ TEST_F(BlockStoreTest, EvictsLeastRecentlyUsedWithinCapacity) {
   EXPECT_EQ(cache->Get("k", "e", 5), Bytes(kBlock, 5));
   EXPECT_EQ(cache->block_count(), 4u);
   EXPECT_LE(cache->used_bytes(), 4 * kBlock);
-  EXPECT_LE(DiskBytes(), 4 * kBlock);  // evicted blocks are holes
+  EXPECT_LE(DiskBytes(), 4 * kBlock + Slack());  // evicted blocks are holes
   EXPECT_EQ(FileCount(), 1u);          // one version, one file
   // Many more blocks than fit: disk stays within the capacity.
   for (uint64_t i = 10; i < 60; ++i)
     cache->Put("k", "e", i, Bytes(kBlock - 5, static_cast<int>(i)));
-  EXPECT_LE(DiskBytes(), 4 * kBlock);
+  EXPECT_LE(DiskBytes(), 4 * kBlock + Slack());
   EXPECT_EQ(FileCount(), 1u);
   // Versions whose last block is evicted lose their file.
   for (int v = 0; v < 6; ++v) cache->Put("other", std::to_string(v), 0, Bytes(kBlock, v));
   EXPECT_EQ(FileCount(), 4u);
-  EXPECT_LE(DiskBytes(), 4 * kBlock);
+  EXPECT_LE(DiskBytes(), 4 * kBlock + Slack());
   // A block larger than the block size, or empty, is not kept.
   cache->Put("k", "e", 100, Bytes(kBlock + 1, 1));
   cache->Put("k", "e", 101, "");
@@ -172,7 +177,8 @@ TEST_F(BlockStoreTest, DamageInOneBlockCostsOnlyThatBlock) {
   EXPECT_FALSE(cache->Get("k", "e", 1).has_value());
   EXPECT_EQ(cache->Get("k", "e", 2), Bytes(kBlock, 2));
   EXPECT_EQ(cache->block_count(), 2u);
-  EXPECT_EQ(DiskBytes(), 2 * kBlock);  // the damaged block is punched out
+  EXPECT_GE(DiskBytes(), 2 * kBlock);
+  EXPECT_LE(DiskBytes(), 2 * kBlock + Slack());  // the damaged block is punched out
   cache->Put("k", "e", 1, Bytes(kBlock, 1));
   EXPECT_EQ(cache->Get("k", "e", 1), Bytes(kBlock, 1));
 }
@@ -203,7 +209,7 @@ TEST_F(BlockStoreTest, OpenRemovesStrayFilesAndRangesAndShrinksToTheCapacity) {
   ASSERT_NE(cache, nullptr);
   EXPECT_EQ(FileCount(), 1u);
   EXPECT_EQ(cache->block_count(), 3u);
-  EXPECT_LE(DiskBytes(), 3 * kBlock);
+  EXPECT_LE(DiskBytes(), 3 * kBlock + Slack());
   for (uint64_t i = 5; i < 8; ++i) EXPECT_TRUE(cache->Get("k", "e", i).has_value()) << i;
 }
 
@@ -269,7 +275,7 @@ TEST_F(BlockStoreTest, ConcurrentReadersAndWritersStayConsistent) {
   for (auto& th : threads) th.join();
   EXPECT_EQ(wrong.load(), 0);
   EXPECT_LE(cache->used_bytes(), 16 * kBlock);
-  EXPECT_LE(DiskBytes(), 16 * kBlock);
+  EXPECT_LE(DiskBytes(), 16 * kBlock + Slack());
   EXPECT_LE(FileCount(), 3u);
 }
 
