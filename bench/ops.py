@@ -9,17 +9,24 @@
   ops.py mkobject FILE SIZE SEED      writes SIZE deterministic bytes; prints "SIZE CRC32"
   ops.py mktree TAR FILES             W8: a deterministic tar of FILES small text files
                                       in nested folders; prints "FILES DIRS BYTES"
+  ops.py seqwrite FILE SIZE           W6: writes SIZE zero bytes in 1 MiB writes; prints
+                                      "SIZE CLOSE_SECONDS" (the time close() took)
+  ops.py mpu CURL_JSON URL SIZE PART  W6 limit: one multipart upload of SIZE zero bytes in
+                                      parts of PART, sent by the signed curl argv CURL_JSON
+                                      (its --parallel-max in flight); prints "ok PARTS_S
+                                      COMPLETE_S"
   ops.py direct URL BUCKET KEY SIZE THREADS PART KEYID SECRET
                                       W1 limit: THREADS threads GET KEY in ranges of
                                       PART bytes through URL (boto3); prints the bytes read
 
-Standard library only, except `direct` (boto3).
+Standard library only, except `direct` (boto3) and `mpu` (the curl program).
 """
 
 import io
 import os
 import random
 import sys
+import time
 import tarfile
 import zlib
 
@@ -179,6 +186,77 @@ def direct(url, bucket, key, size, threads, part, key_id, secret):
     print(got)
 
 
+def seqwrite(path, size):
+    """Writes `size` zero bytes to a new file in 1 MiB writes; prints the
+    file's size afterwards and the seconds close() took."""
+    chunk = memoryview(b"\0" * MIB)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        left = size
+        while left:
+            left -= os.write(fd, chunk[:min(left, MIB)])
+    except BaseException:
+        os.close(fd)
+        raise
+    t0 = time.monotonic()
+    os.close(fd)
+    print("%d %.3f" % (os.stat(path).st_size, time.monotonic() - t0))
+
+
+def mpu(curl_json, url, size, part):
+    """The W6 limit: one multipart upload of `size` zero bytes in parts of
+    `part`, the parts sent by curl in parallel; curl_json is the signed curl
+    argv (JSON list) with its parallelism. Prints "ok", the seconds the
+    parts took and the seconds CompleteMultipartUpload took, or what failed."""
+    import hashlib
+    import json
+    import re
+    import subprocess
+    import tempfile
+    curl = json.loads(curl_json)
+    with tempfile.TemporaryDirectory() as tmp:
+        init = subprocess.run(curl + ["--fail", "-X", "POST", url + "?uploads"],
+                              stdout=subprocess.PIPE, check=False)
+        m = re.search(rb"<UploadId>([^<]+)</UploadId>", init.stdout)
+        if init.returncode != 0 or not m:
+            print("initiate failed: %r" % init.stdout[:200])
+            return
+        upload_id = m.group(1).decode()
+        body = os.path.join(tmp, "part")
+        conf = os.path.join(tmp, "parts.curl")
+        etags = {}
+        with open(conf, "w") as f:
+            for n, off in enumerate(range(0, size, part), start=1):
+                length = min(part, size - off)
+                path = "%s-%d" % (body, length)
+                if length not in etags:
+                    with open(path, "wb") as out:
+                        out.write(b"\0" * length)
+                    etags[length] = hashlib.md5(b"\0" * length).hexdigest()
+                f.write('upload-file = "%s"\nurl = "%s?partNumber=%d&uploadId=%s"\n'
+                        'output = "/dev/null"\n' % (path, url, n, upload_id))
+        t0 = time.monotonic()
+        parts = subprocess.run(curl + ["--fail", "-w", "%{http_code}\\n", "-K", conf],
+                               stdout=subprocess.PIPE, check=False)
+        count = (size + part - 1) // part
+        if parts.stdout.split().count(b"200") != count:
+            print("parts failed: %r" % parts.stdout[:200])
+            return
+        xml = "<CompleteMultipartUpload>%s</CompleteMultipartUpload>" % "".join(
+            "<Part><PartNumber>%d</PartNumber><ETag>\"%s\"</ETag></Part>"
+            % (n, etags[min(part, size - (n - 1) * part)]) for n in range(1, count + 1))
+        t1 = time.monotonic()
+        done = subprocess.run(curl + ["--fail", "-X", "POST", "-H", "Content-Type: application/xml",
+                                      "--data-binary", xml,
+                                      url + "?uploadId=" + upload_id],
+                              stdout=subprocess.PIPE, check=False)
+        t2 = time.monotonic()
+        if done.returncode == 0 and b"<ETag>" in done.stdout:
+            print("ok %.2f %.2f" % (t1 - t0, t2 - t1))
+        else:
+            print("complete failed: %r" % done.stdout[:200])
+
+
 def main(argv):
     cmd, args = argv[1], argv[2:]
     if cmd == "seqread":
@@ -193,6 +271,10 @@ def main(argv):
         mkobject(args[0], int(args[1]), int(args[2]))
     elif cmd == "mktree":
         mktree(args[0], int(args[1]))
+    elif cmd == "seqwrite":
+        seqwrite(args[0], int(args[1]))
+    elif cmd == "mpu":
+        mpu(args[0], args[1], int(args[2]), int(args[3]))
     elif cmd == "direct":
         direct(args[0], args[1], args[2], int(args[3]), int(args[4]), int(args[5]), args[6],
                args[7])
