@@ -168,8 +168,8 @@ std::optional<std::string> ReadBlockAt(const std::string& path, uint64_t offset,
   std::string data(size, '\0');
   size_t done = 0;
   while (done < data.size()) {
-    ssize_t n = ::pread(fd, data.data() + done, data.size() - done,
-                        static_cast<off_t>(offset + done));
+    ssize_t n =
+        ::pread(fd, data.data() + done, data.size() - done, static_cast<off_t>(offset + done));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     done += static_cast<size_t>(n);

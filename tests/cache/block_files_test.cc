@@ -14,20 +14,14 @@
 #include <memory>
 #include <string>
 
+#include "tests/fakes/pattern_bytes.h"
+
 namespace pailfs::cache {
 namespace {
 
-constexpr uint64_t kBlock = 256 << 10;
+using testing::PatternBytes;
 
-std::string Bytes(size_t n, int seed) {
-  std::string s(n, '\0');
-  uint32_t x = static_cast<uint32_t>(seed) * 2654435761u + 1;
-  for (size_t i = 0; i < n; ++i) {
-    x = x * 1664525u + 1013904223u;
-    s[i] = static_cast<char>(x >> 24);
-  }
-  return s;
-}
+constexpr uint64_t kBlock = 256 << 10;
 
 class BlockFilesTest : public ::testing::Test {
  protected:
@@ -55,10 +49,10 @@ TEST_F(BlockFilesTest, BlocksWrittenEitherWayReadBack) {
   };
   std::unique_ptr<char, Free> aligned(static_cast<char*>(std::aligned_alloc(4096, kBlock)));
   ASSERT_NE(aligned, nullptr);
-  const std::string b0 = Bytes(kBlock, 1), b1 = Bytes(kBlock + 1, 2).substr(1),
-                    b2 = Bytes(1000, 3);
+  const std::string b0 = PatternBytes(kBlock, 1), b1 = PatternBytes(kBlock + 1, 2).substr(1),
+                    b2 = PatternBytes(1000, 3);
   std::copy(b0.begin(), b0.end(), aligned.get());
-  const std::string unaligned_source = Bytes(kBlock + 1, 2);
+  const std::string unaligned_source = PatternBytes(kBlock + 1, 2);
   ASSERT_TRUE(WriteBlockAt(path_, 0, std::string_view(aligned.get(), kBlock)).ok());
   ASSERT_TRUE(WriteBlockAt(path_, kBlock, std::string_view(unaligned_source).substr(1)).ok());
   ASSERT_TRUE(WriteBlockAt(path_, 2 * kBlock, b2).ok());
@@ -74,7 +68,8 @@ TEST_F(BlockFilesTest, BlocksWrittenEitherWayReadBack) {
 }
 
 TEST_F(BlockFilesTest, RewritingAndPunchingKeepTheOtherBlocks) {
-  const std::string b0 = Bytes(kBlock, 4), b1 = Bytes(kBlock, 5), b2 = Bytes(kBlock, 6);
+  const std::string b0 = PatternBytes(kBlock, 4), b1 = PatternBytes(kBlock, 5),
+                    b2 = PatternBytes(kBlock, 6);
   ASSERT_TRUE(WriteBlockAt(path_, 0, b0).ok());
   ASSERT_TRUE(WriteBlockAt(path_, kBlock, b1).ok());
   ASSERT_TRUE(WriteBlockAt(path_, 2 * kBlock, b2).ok());

@@ -17,21 +17,15 @@
 #include <thread>
 #include <vector>
 
+#include "tests/fakes/pattern_bytes.h"
+
 namespace pailfs::cache {
 namespace {
 
+using testing::PatternBytes;
+
 constexpr uint64_t kBlock = 64 << 10;
 constexpr uint64_t kFsMetadataPerFile = 8 << 10;  // see DiskBytes
-
-std::string Bytes(size_t n, int seed) {
-  std::string s(n, '\0');
-  uint32_t x = static_cast<uint32_t>(seed) * 2654435761u + 1;
-  for (size_t i = 0; i < n; ++i) {
-    x = x * 1664525u + 1013904223u;
-    s[i] = static_cast<char>(x >> 24);
-  }
-  return s;
-}
 
 class BlockStoreTest : public ::testing::Test {
  protected:
@@ -77,7 +71,7 @@ class BlockStoreTest : public ::testing::Test {
 };
 
 TEST_F(BlockStoreTest, BlocksSurviveReopening) {
-  const std::string a = Bytes(kBlock, 1), tail = Bytes(1000, 2);
+  const std::string a = PatternBytes(kBlock, 1), tail = PatternBytes(1000, 2);
   {
     auto cache = Open(1 << 20);
     ASSERT_NE(cache, nullptr);
@@ -98,46 +92,47 @@ TEST_F(BlockStoreTest, BlocksSurviveReopening) {
 TEST_F(BlockStoreTest, BlocksAreKeyedByKeyEtagAndIndex) {
   auto cache = Open(1 << 20);
   ASSERT_NE(cache, nullptr);
-  cache->Put("k", "\"e1\"", 0, Bytes(100, 1));
+  cache->Put("k", "\"e1\"", 0, PatternBytes(100, 1));
   EXPECT_FALSE(cache->Get("k", "\"e2\"", 0).has_value());  // another version
   EXPECT_FALSE(cache->Get("k2", "\"e1\"", 0).has_value());
   EXPECT_FALSE(cache->Get("k", "\"e1\"", 1).has_value());
   // Concatenations that look alike stay apart.
   cache->Put("ab", "c", 0, "x");
   EXPECT_FALSE(cache->Get("a", "bc", 0).has_value());
-  cache->Put("k", "\"e2\"", 0, Bytes(100, 2));
+  cache->Put("k", "\"e2\"", 0, PatternBytes(100, 2));
   EXPECT_NE(cache->PathOf("k", "\"e1\"", 0), cache->PathOf("k", "\"e2\"", 0));
-  EXPECT_EQ(cache->Get("k", "\"e1\"", 0), Bytes(100, 1));
+  EXPECT_EQ(cache->Get("k", "\"e1\"", 0), PatternBytes(100, 1));
   EXPECT_EQ(cache->PathOf("k", "\"e3\"", 0), "");  // not cached
 }
 
 TEST_F(BlockStoreTest, EvictsLeastRecentlyUsedWithinCapacity) {
   auto cache = Open(4 * kBlock);
   ASSERT_NE(cache, nullptr);
-  for (uint64_t i = 0; i < 4; ++i) cache->Put("k", "e", i, Bytes(kBlock, static_cast<int>(i)));
+  for (uint64_t i = 0; i < 4; ++i)
+    cache->Put("k", "e", i, PatternBytes(kBlock, static_cast<uint32_t>(i)));
   EXPECT_TRUE(cache->Get("k", "e", 0).has_value());  // 0 is now the youngest
-  cache->Put("k", "e", 4, Bytes(kBlock, 4));         // evicts 1, the oldest
-  cache->Put("k", "e", 5, Bytes(kBlock, 5));         // evicts 2
+  cache->Put("k", "e", 4, PatternBytes(kBlock, 4));  // evicts 1, the oldest
+  cache->Put("k", "e", 5, PatternBytes(kBlock, 5));  // evicts 2
   EXPECT_TRUE(cache->Get("k", "e", 0).has_value());
   EXPECT_FALSE(cache->Get("k", "e", 1).has_value());
   EXPECT_FALSE(cache->Get("k", "e", 2).has_value());
-  EXPECT_EQ(cache->Get("k", "e", 3), Bytes(kBlock, 3));
-  EXPECT_EQ(cache->Get("k", "e", 5), Bytes(kBlock, 5));
+  EXPECT_EQ(cache->Get("k", "e", 3), PatternBytes(kBlock, 3));
+  EXPECT_EQ(cache->Get("k", "e", 5), PatternBytes(kBlock, 5));
   EXPECT_EQ(cache->block_count(), 4u);
   EXPECT_LE(cache->used_bytes(), 4 * kBlock);
   EXPECT_LE(DiskBytes(), 4 * kBlock + Slack());  // evicted blocks are holes
-  EXPECT_EQ(FileCount(), 1u);          // one version, one file
+  EXPECT_EQ(FileCount(), 1u);                    // one version, one file
   // Many more blocks than fit: disk stays within the capacity.
   for (uint64_t i = 10; i < 60; ++i)
-    cache->Put("k", "e", i, Bytes(kBlock - 5, static_cast<int>(i)));
+    cache->Put("k", "e", i, PatternBytes(kBlock - 5, static_cast<uint32_t>(i)));
   EXPECT_LE(DiskBytes(), 4 * kBlock + Slack());
   EXPECT_EQ(FileCount(), 1u);
   // Versions whose last block is evicted lose their file.
-  for (int v = 0; v < 6; ++v) cache->Put("other", std::to_string(v), 0, Bytes(kBlock, v));
+  for (int v = 0; v < 6; ++v) cache->Put("other", std::to_string(v), 0, PatternBytes(kBlock, v));
   EXPECT_EQ(FileCount(), 4u);
   EXPECT_LE(DiskBytes(), 4 * kBlock + Slack());
   // A block larger than the block size, or empty, is not kept.
-  cache->Put("k", "e", 100, Bytes(kBlock + 1, 1));
+  cache->Put("k", "e", 100, PatternBytes(kBlock + 1, 1));
   cache->Put("k", "e", 101, "");
   EXPECT_FALSE(cache->Get("k", "e", 100).has_value());
   EXPECT_FALSE(cache->Get("k", "e", 101).has_value());
@@ -146,7 +141,7 @@ TEST_F(BlockStoreTest, EvictsLeastRecentlyUsedWithinCapacity) {
 TEST_F(BlockStoreTest, DamagedShortOrMissingBlocksAreMisses) {
   auto cache = Open(1 << 20);
   ASSERT_NE(cache, nullptr);
-  for (int v = 0; v < 3; ++v) cache->Put("k", std::to_string(v), 0, Bytes(kBlock, v));
+  for (int v = 0; v < 3; ++v) cache->Put("k", std::to_string(v), 0, PatternBytes(kBlock, v));
   {  // flip bytes in the middle of version 0 (same size: only the checksum tells)
     int fd = ::open(cache->PathOf("k", "0", 0).c_str(), O_WRONLY);
     ASSERT_GE(fd, 0);
@@ -158,43 +153,45 @@ TEST_F(BlockStoreTest, DamagedShortOrMissingBlocksAreMisses) {
   for (int v = 0; v < 3; ++v) EXPECT_FALSE(cache->Get("k", std::to_string(v), 0).has_value()) << v;
   EXPECT_EQ(cache->block_count(), 0u);  // dropped from the index
   EXPECT_EQ(cache->used_bytes(), 0u);
-  EXPECT_EQ(FileCount(), 0u);           // and their files removed
-  cache->Put("k", "0", 0, Bytes(kBlock, 0));  // fetched again
-  EXPECT_EQ(cache->Get("k", "0", 0), Bytes(kBlock, 0));
+  EXPECT_EQ(FileCount(), 0u);                        // and their files removed
+  cache->Put("k", "0", 0, PatternBytes(kBlock, 0));  // fetched again
+  EXPECT_EQ(cache->Get("k", "0", 0), PatternBytes(kBlock, 0));
 }
 
 TEST_F(BlockStoreTest, DamageInOneBlockCostsOnlyThatBlock) {
   auto cache = Open(1 << 20);
   ASSERT_NE(cache, nullptr);
-  for (uint64_t i = 0; i < 3; ++i) cache->Put("k", "e", i, Bytes(kBlock, static_cast<int>(i)));
+  for (uint64_t i = 0; i < 3; ++i)
+    cache->Put("k", "e", i, PatternBytes(kBlock, static_cast<uint32_t>(i)));
   const std::string path = cache->PathOf("k", "e", 1);
   EXPECT_EQ(path, cache->PathOf("k", "e", 0));
   int fd = ::open(path.c_str(), O_WRONLY);
   ASSERT_GE(fd, 0);
   ASSERT_EQ(::pwrite(fd, "XXXX", 4, kBlock + 10), 4);
   ::close(fd);
-  EXPECT_EQ(cache->Get("k", "e", 0), Bytes(kBlock, 0));
+  EXPECT_EQ(cache->Get("k", "e", 0), PatternBytes(kBlock, 0));
   EXPECT_FALSE(cache->Get("k", "e", 1).has_value());
-  EXPECT_EQ(cache->Get("k", "e", 2), Bytes(kBlock, 2));
+  EXPECT_EQ(cache->Get("k", "e", 2), PatternBytes(kBlock, 2));
   EXPECT_EQ(cache->block_count(), 2u);
   EXPECT_GE(DiskBytes(), 2 * kBlock);
   EXPECT_LE(DiskBytes(), 2 * kBlock + Slack());  // the damaged block is punched out
-  cache->Put("k", "e", 1, Bytes(kBlock, 1));
-  EXPECT_EQ(cache->Get("k", "e", 1), Bytes(kBlock, 1));
+  cache->Put("k", "e", 1, PatternBytes(kBlock, 1));
+  EXPECT_EQ(cache->Get("k", "e", 1), PatternBytes(kBlock, 1));
 }
 
 TEST_F(BlockStoreTest, OpenRemovesStrayFilesAndRangesAndShrinksToTheCapacity) {
   {
     auto cache = Open(8 * kBlock);
     ASSERT_NE(cache, nullptr);
-    for (uint64_t i = 0; i < 8; ++i) cache->Put("k", "e", i, Bytes(kBlock, static_cast<int>(i)));
+    for (uint64_t i = 0; i < 8; ++i)
+      cache->Put("k", "e", i, PatternBytes(kBlock, static_cast<uint32_t>(i)));
     // Written just before a crash, never indexed: a block of a known
     // version, a version file, and a file that is no version's at all.
     const std::string known = cache->PathOf("k", "e", 0);
     ASSERT_FALSE(known.empty());
     int fd = ::open(known.c_str(), O_WRONLY);
     ASSERT_GE(fd, 0);
-    const std::string orphan = Bytes(kBlock, 20);
+    const std::string orphan = PatternBytes(kBlock, 20);
     ASSERT_EQ(::pwrite(fd, orphan.data(), orphan.size(), 20 * kBlock),
               static_cast<ssize_t>(orphan.size()));
     ::close(fd);
@@ -217,7 +214,7 @@ TEST_F(BlockStoreTest, AnotherBlockSizeStartsAfresh) {
   {
     auto cache = Open(1 << 20);
     ASSERT_NE(cache, nullptr);
-    cache->Put("k", "e", 0, Bytes(kBlock, 1));
+    cache->Put("k", "e", 0, PatternBytes(kBlock, 1));
   }
   auto cache = Open(1 << 20, 2 * kBlock);
   ASSERT_NE(cache, nullptr);
@@ -230,25 +227,25 @@ TEST_F(BlockStoreTest, UnusableFolderIsAnError) {
   std::ofstream(root_ + "/file") << "x";
   auto cache = LmdbBlockCache::Open(root_ + "/file/sub", 1 << 20, kBlock);
   EXPECT_FALSE(cache.ok());
-  EXPECT_FALSE(LmdbBlockCache::Open(dir_, 0, kBlock).ok());  // capacity 0 is "no cache"
+  EXPECT_FALSE(LmdbBlockCache::Open(dir_, 0, kBlock).ok());              // capacity 0 is "no cache"
   EXPECT_FALSE(LmdbBlockCache::Open(dir_, 1 << 20, kBlock + 512).ok());  // not whole 4 KiB
 }
 
 TEST_F(BlockStoreTest, OneProcessAtATimeOwnsTheFolder) {
   auto first = Open(1 << 20);
   ASSERT_NE(first, nullptr);
-  first->Put("k", "e", 0, Bytes(100, 1));
+  first->Put("k", "e", 0, PatternBytes(100, 1));
   // flock is per open file description: a second Open in this process
   // stands for another mount's.
   auto second = LmdbBlockCache::Open(dir_, 1 << 20, kBlock);
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.status().posix_errno(), EWOULDBLOCK);
   EXPECT_NE(second.status().message().find("in use by another pailfs mount"), std::string::npos);
-  EXPECT_EQ(first->Get("k", "e", 0), Bytes(100, 1));  // untouched
+  EXPECT_EQ(first->Get("k", "e", 0), PatternBytes(100, 1));  // untouched
   first.reset();
   auto third = Open(1 << 20);
   ASSERT_NE(third, nullptr);
-  EXPECT_EQ(third->Get("k", "e", 0), Bytes(100, 1));
+  EXPECT_EQ(third->Get("k", "e", 0), PatternBytes(100, 1));
 }
 
 TEST_F(BlockStoreTest, ConcurrentReadersAndWritersStayConsistent) {
@@ -263,7 +260,7 @@ TEST_F(BlockStoreTest, ConcurrentReadersAndWritersStayConsistent) {
       for (int i = 0; i < 200; ++i) {
         const uint64_t index = static_cast<uint64_t>((i * 7 + t) % 32);
         const std::string etag = std::to_string(index % 3);
-        const std::string want = Bytes(kBlock, static_cast<int>(index));
+        const std::string want = PatternBytes(kBlock, static_cast<uint32_t>(index));
         if (auto got = cache->Get("k", etag, index)) {
           if (*got != want) ++wrong;
         } else {

@@ -29,7 +29,7 @@ using fs::BlockFetcher;
 using fs::ObjectReader;
 using fs::ReaderOptions;
 
-constexpr uint64_t kBlock = kDefaultBlockSize;  // 256 KiB
+constexpr uint64_t kBlock = kDefaultBlockSize;    // 256 KiB
 constexpr uint64_t kFsMetadataPerFile = 8 << 10;  // extent blocks, see StaysWithinCacheSize
 
 class BlockCacheReadTest : public ::testing::Test {

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 
 #include <condition_variable>
 #include <memory>
@@ -14,14 +15,13 @@
 #include <string>
 #include <vector>
 
-#include <gtest/gtest.h>
-
 #include "pailfs/filesystem.h"
 #include "pailfs/fs_config.h"
 #include "src/fs/errno_map.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/faulty_store.h"
 #include "tests/fakes/memory_store.h"
+#include "tests/fakes/pattern_bytes.h"
 
 namespace pailfs::testing {
 
@@ -84,15 +84,12 @@ class GateHeadStore final : public ObjectStore {
   const std::chrono::milliseconds delay_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  int in_flight_ = 0;      // guarded by mu_
-  int max_in_flight_ = 0;  // guarded by mu_
-  bool open_ = false;      // guarded by mu_: the target was reached once
-  std::string blocked_key_;  // guarded by mu_
+  int in_flight_ = 0;         // guarded by mu_
+  int max_in_flight_ = 0;     // guarded by mu_
+  bool open_ = false;         // guarded by mu_: the target was reached once
+  std::string blocked_key_;   // guarded by mu_
   bool put_waiting_ = false;  // guarded by mu_
 };
-
-// `n` pseudo-random bytes, the same for the same seed.
-std::string PatternBytes(size_t n, uint32_t seed);
 
 class FsTest : public ::testing::Test {
  protected:
@@ -106,7 +103,7 @@ class FsTest : public ::testing::Test {
 
   // Wrappers; failures are reported as errno (0 = success).
   Entry Look(Ino parent, const std::string& name);  // expects success (ino may be 0)
-  Ino InoOf(const std::string& path);                // 0 when missing
+  Ino InoOf(const std::string& path);               // 0 when missing
   int Err(const Status& s) { return ToErrno(s); }
   template <typename T>
   int Err(const Result<T>& r) {

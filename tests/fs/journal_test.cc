@@ -164,7 +164,7 @@ TEST_F(JournalTest, WriteBackCloseReturnsBeforeTheUploadAndFsyncWaitsForIt) {
   ASSERT_TRUE(c.ok());
   faulty_.SetOffline(true);
   ASSERT_TRUE(fs_->Write(c->entry.ino, c->fh, 0, "later", 5).ok());
-  EXPECT_TRUE(fs_->Flush(c->entry.ino, c->fh).ok());          // local only
+  EXPECT_TRUE(fs_->Flush(c->entry.ino, c->fh).ok());            // local only
   EXPECT_EQ(Err(fs_->Fsync(c->entry.ino, c->fh, false)), EIO);  // the upload's failure
   EXPECT_TRUE(journal_->Uploads()->front().committed);
   faulty_.SetOffline(false);
@@ -173,7 +173,8 @@ TEST_F(JournalTest, WriteBackCloseReturnsBeforeTheUploadAndFsyncWaitsForIt) {
   EXPECT_TRUE(fs_->Write(c->entry.ino, c->fh, 5, "!", 1).ok());
   EXPECT_TRUE(fs_->Flush(c->entry.ino, c->fh).ok());
   fs_->Release(c->entry.ino, c->fh);
-  EXPECT_TRUE(WaitFor([&] { return memory_.GetDirect("wb") == std::optional<std::string>("later!"); }));
+  EXPECT_TRUE(
+      WaitFor([&] { return memory_.GetDirect("wb") == std::optional<std::string>("later!"); }));
 }
 
 // Write-back O_EXCL: exclusive on this mount at once, across hosts at the
