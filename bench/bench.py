@@ -13,6 +13,7 @@ processes are cleaned up on exit.
 
 import argparse
 import ctypes
+import functools
 import json
 import math
 import os
@@ -534,9 +535,9 @@ def main():
     # W10: a 100 MiB object per filesystem.
     h.cmd("putmany %s w10/f %d %d" % (BUCKET, len(fss), W10_SIZE), timeout=600)
     notes.append("moto data: W3 = %d objects of %d B in bench-w3/w3/; W4 = %d objects in %d "
-                 "folders (bench-w4/w4/aNN/bNN/, %d each; W3P's files go to bench-w3p); W10 = %d objects of %d MiB (one per filesystem); W7 = "
-                 "%d objects of %d B in bucket bench-wN/w7/dN/ per filesystem; loaded with "
-                 "putmany in %.1f s"
+                 "folders (bench-w4/w4/aNN/bNN/, %d each; W3P's files go to bench-w3p); "
+                 "W10 = %d objects of %d MiB (one per filesystem); W7 = %d objects of %d B in "
+                 "bucket bench-wN/w7/dN/ per filesystem; loaded with putmany in %.1f s"
                  % (sz["n3"], FILE_SIZE, sz["n4"], sz["tops"] * sz["subs"], sz["per"],
                     len(fss), W10_SIZE >> 20, sz["n7"], FILE_SIZE, time.monotonic() - t0))
     moto_listing_speed(h, sz, notes)
@@ -657,9 +658,10 @@ def load_w1(ep, workdir, sz, notes):
                  % (ep.name, sz["w1"] >> 20, W1_KEY, ep.name, time.monotonic() - t0))
 
 
+@functools.lru_cache(maxsize=None)
 def signing_curl():
     """curl if it can sign and run transfers in parallel (--aws-sigv4 is
-    curl >= 7.75), else None."""
+    curl >= 7.75), else None. Asked once per run."""
     curl = shutil.which("curl")
     helps = subprocess.run([curl, "--help", "all"], stdout=subprocess.PIPE, timeout=10,
                            check=False).stdout.decode() if curl else ""

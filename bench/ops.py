@@ -26,8 +26,8 @@ import io
 import os
 import random
 import sys
-import time
 import tarfile
+import time
 import zlib
 
 BLOCK = 4096

@@ -100,16 +100,24 @@ int OpenForWrite(const std::string& path, int flags) {
   return fd;
 }
 
-// Writes all of `data` at `offset`; 0 or the errno of the failure.
-int PwriteAll(int fd, const char* data, size_t size, uint64_t offset) {
-  size_t done = 0;
-  while (done < size) {
+// Opens `path` with `flags` (creating it and its folder) and writes all of
+// `size` bytes at `offset`; 0 or the errno of the failure.
+int OpenAndWrite(const std::string& path, int flags, const char* data, size_t size,
+                 uint64_t offset) {
+  int fd = OpenForWrite(path, flags);
+  if (fd < 0) return errno;
+  int err = 0;
+  for (size_t done = 0; done < size;) {
     ssize_t n = ::pwrite(fd, data + done, size - done, static_cast<off_t>(offset + done));
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return n < 0 ? errno : ENOSPC;
+    if (n <= 0) {
+      err = n < 0 ? errno : ENOSPC;
+      break;
+    }
     done += static_cast<size_t>(n);
   }
-  return 0;
+  if (::close(fd) != 0 && err == 0) err = errno;
+  return err;
 }
 
 // `data` in memory aligned for O_DIRECT: itself if it already is, else a
@@ -136,10 +144,8 @@ int WriteDirect(const std::string& path, uint64_t offset, std::string_view data)
   if (offset % kDirectAlign != 0 || data.size() % kDirectAlign != 0) return -1;
   const char* aligned = AlignedForDirect(data);
   if (aligned == nullptr) return -1;
-  int fd = OpenForWrite(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_DIRECT);
-  if (fd < 0) return errno == EINVAL ? -1 : errno;
-  int err = PwriteAll(fd, aligned, data.size(), offset);
-  if (::close(fd) != 0 && err == 0) err = errno;
+  const int err =
+      OpenAndWrite(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_DIRECT, aligned, data.size(), offset);
   return err == EINVAL ? -1 : err;
 }
 
@@ -152,12 +158,8 @@ Status WriteBlockAt(const std::string& path, uint64_t offset, std::string_view d
   // CPU (docs/CACHE.md). Buffered writes remain for a short last block and
   // file systems without O_DIRECT (tmpfs before Linux 6.6).
   int err = WriteDirect(path, offset, data);
-  if (err < 0) {
-    int fd = OpenForWrite(path, O_WRONLY | O_CREAT | O_CLOEXEC);
-    if (fd < 0) return ErrnoStatus(errno, "cannot create " + path);
-    err = PwriteAll(fd, data.data(), data.size(), offset);
-    if (::close(fd) != 0 && err == 0) err = errno;
-  }
+  if (err < 0)
+    err = OpenAndWrite(path, O_WRONLY | O_CREAT | O_CLOEXEC, data.data(), data.size(), offset);
   if (err != 0) return ErrnoStatus(err, "cannot write " + path);
   return Status::Ok();
 }

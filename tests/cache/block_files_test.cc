@@ -49,10 +49,9 @@ TEST_F(BlockFilesTest, BlocksWrittenEitherWayReadBack) {
   };
   std::unique_ptr<char, Free> aligned(static_cast<char*>(std::aligned_alloc(4096, kBlock)));
   ASSERT_NE(aligned, nullptr);
-  const std::string b0 = PatternBytes(kBlock, 1), b1 = PatternBytes(kBlock + 1, 2).substr(1),
-                    b2 = PatternBytes(1000, 3);
+  const std::string b0 = PatternBytes(kBlock, 1), b2 = PatternBytes(1000, 3);
+  const std::string unaligned_source = PatternBytes(kBlock + 1, 2), b1 = unaligned_source.substr(1);
   std::copy(b0.begin(), b0.end(), aligned.get());
-  const std::string unaligned_source = PatternBytes(kBlock + 1, 2);
   ASSERT_TRUE(WriteBlockAt(path_, 0, std::string_view(aligned.get(), kBlock)).ok());
   ASSERT_TRUE(WriteBlockAt(path_, kBlock, std::string_view(unaligned_source).substr(1)).ok());
   ASSERT_TRUE(WriteBlockAt(path_, 2 * kBlock, b2).ok());
