@@ -145,6 +145,18 @@ std::vector<std::pair<std::string, ObjectInfo>> DirCache::FilesFrom(
   return out;
 }
 
+std::optional<std::string> DirCache::FolderAfter(
+    const std::string& dir, const std::string& name,
+    std::chrono::steady_clock::time_point now) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  const Listing* listing = FreshLocked(dir, now);
+  if (listing == nullptr) return std::nullopt;
+  for (auto e = listing->entries.upper_bound(name); e != listing->entries.end(); ++e) {
+    if (e->second.kind == Kind::kDir) return e->first;
+  }
+  return std::nullopt;
+}
+
 size_t DirCache::FilesBetween(const std::string& dir, const std::string& after,
                               const std::string& upto, size_t max,
                               std::chrono::steady_clock::time_point now, bool expired_ok) const {

@@ -104,6 +104,10 @@ class DirCache {
       const std::string& dir, const std::string& from, size_t count,
       std::chrono::steady_clock::time_point now, bool expired_ok = false,
       size_t stride = 1) const;
+  // The first folder after `name` in a fresh listing of `dir` (nullopt:
+  // none, or no fresh listing).
+  std::optional<std::string> FolderAfter(const std::string& dir, const std::string& name,
+                                         std::chrono::steady_clock::time_point now) const;
   // How many files of that listing lie in (`after`, `upto`]; 0 when there
   // is no such listing or more than `max`.
   size_t FilesBetween(const std::string& dir, const std::string& after, const std::string& upto,

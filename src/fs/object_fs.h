@@ -226,9 +226,16 @@ class ObjectFs final : public Filesystem {
   // subtree from `dir` on without a delimiter and caches every folder that
   // listing completes, for as long as each page completes about a folder.
   // The fresh listing of `dir` afterwards, if any. Concurrent walks of one
-  // parent share one such listing.
+  // parent share one such listing. A walk slower than the listing (du
+  // HEADing every file) gets only the pages it can use within dir_ttl
+  // (SubtreePageBudget), not pages that expire before it gets there.
   std::optional<Listing> ListSubtreeFrom(const std::string& dir);
   Status ListSubtreeOf(const std::string& parent, const std::string& first);
+  // How many pages a flat listing of `parent`'s subtree after `start_after`
+  // should take (0: no bound): from the pages of the last such listing the
+  // walk has passed since it was taken, as many as it would pass in
+  // dir_ttl, plus one.
+  size_t SubtreePageBudget(const std::string& parent, const std::string& start_after);
   // True when `dir` has any key below it other than its own marker.
   Result<bool> DirHasChildren(const std::string& dir);
 
@@ -301,10 +308,16 @@ class ObjectFs final : public Filesystem {
   // one file asked when a lookup lands elsewhere. Two steps of the same
   // size (2 to 64 files) in a row make it a window of every step-th file
   // (a `stat` of a sample in listing order). A lone or scattered stat costs
-  // one HEAD, a walk keeps dozens in flight.
+  // one HEAD, a walk keeps dozens in flight. A walk through a tree carries
+  // its pace from folder to folder (object_fs_prefetch.cc).
   // `expired_ok`: the folder's listing may have expired (the lookups that
   // use it confirm each name with its own HEAD).
   void PrefetchAround(const std::string& dir, const std::string& name, bool expired_ok = false);
+  // A walk at pace reached the end of `dir`: queues the first walk_size_
+  // files of the folder after it in its parent (when that one is listed)
+  // into `files` and sets that folder's window. Holds prefetch_mu_.
+  void QueueNextFolderLocked(const std::string& dir, SteadyTime now,
+                             std::vector<std::pair<std::string, ObjectInfo>>* files);
   void ApplyFolderMarker(const std::string& path, const Result<ObjectInfo>& marker,
                          NodeInfo* info) const;
   Status RenameFile(const std::string& from, const std::string& to, const NodeInfo& info);
@@ -371,14 +384,30 @@ class ObjectFs final : public Filesystem {
     size_t stride = 1;          // the window holds every stride-th file
     std::string last;           // the previous lookup
     size_t step = 0;            // files from the one before it to `last` (0: none or far)
+    bool from_start = false;    // the window began at the folder's first file
+    bool carried = false;       // ... at the pace of a walk through another folder
+    bool grown = false;         // the lookups followed it at least once
+    bool chained = false;       // its end was reached and handed on
   };
   std::mutex prefetch_mu_;
   std::map<std::string, PrefetchWindow> prefetch_;  // guarded by prefetch_mu_
+  // The window of the last folder walked to its end, and when (a walk
+  // through a tree carries it into the next folder); guarded by prefetch_mu_.
+  size_t walk_size_ = 0;
+  SteadyTime walk_at_{};
 
   // Folder listings (ListDirShared) and flat subtree listings (by parent)
   // in flight; later askers share them.
   SingleFlight<Result<Listing>> listing_flight_;
   SingleFlight<Status> subtree_flight_;
+  // The last flat listing of each parent: when it was taken and the last
+  // key of each of its pages (SubtreePageBudget). Leaf lock.
+  struct SubtreeWalk {
+    SteadyTime taken{};
+    std::vector<std::string> page_ends;
+  };
+  std::mutex subtree_mu_;
+  std::map<std::string, SubtreeWalk> subtree_walks_;  // guarded by subtree_mu_
 
   mutable std::mutex handles_mu_;  // leaf: guards the maps below
   std::unordered_map<uint64_t, HandlePtr> handles_;

@@ -157,57 +157,6 @@ Result<std::optional<NodeInfo>> ObjectFs::ResolveChild(const std::string& dir,
   return std::optional<NodeInfo>(std::move(info));
 }
 
-void ObjectFs::PrefetchAround(const std::string& dir, const std::string& name,
-                              bool expired_ok) {
-  constexpr size_t kFirstWindow = 1;
-  constexpr size_t kMaxWindow = 256;
-  constexpr size_t kMaxStride = 64;
-  std::vector<std::pair<std::string, ObjectInfo>> files;
-  {
-    std::lock_guard<std::mutex> lock(prefetch_mu_);
-    if (prefetch_.size() > 1024 && !prefetch_.count(dir)) prefetch_.clear();  // bound memory
-    PrefetchWindow& w = prefetch_[dir];
-    // How far this lookup is from the previous one, in files of the listing.
-    const size_t step = !w.last.empty() && name > w.last
-                            ? dirs_.FilesBetween(dir, w.last, name, kMaxStride, Mono(), expired_ok)
-                            : 0;
-    const size_t prev_step = w.step;
-    w.last = name;
-    w.step = step;
-    const bool inside = w.size > 0 && name >= w.from && (w.at_end || name < w.until);
-    // The name right after the window continues a walk in listing order.
-    const bool next = w.size > 0 && !w.at_end && name == w.until;
-    std::string start;
-    if (inside) {
-      if (w.at_end || name < w.refill_at) return;  // far enough ahead
-      start = w.until;
-      w.size = std::min(w.size * 2, kMaxWindow);
-    } else if (next) {
-      start = name;
-      w.size = std::min(w.size * 2, kMaxWindow);
-    } else if (step >= 2 && step == prev_step) {
-      // Every step-th file twice in a row (`stat` of a sample in listing
-      // order): the window follows that stride.
-      start = w.from = name;
-      w.size = w.stride == step ? std::min(w.size * 2, kMaxWindow) : 2;
-      w.stride = step;
-    } else {
-      start = w.from = name;
-      w.size = kFirstWindow;
-      w.stride = 1;
-    }
-    // One more than the window tells where the next one starts.
-    files = dirs_.FilesFrom(dir, start, w.size + 1, Mono(), expired_ok, w.stride);
-    w.at_end = files.size() <= w.size;
-    if (!w.at_end) {
-      w.until = files.back().first;
-      files.pop_back();
-    }
-    w.refill_at = files.empty() ? start : files[files.size() / 2].first;
-  }
-  for (const auto& [file_name, object] : files) fetcher_.Start(object);
-}
-
 void ObjectFs::ReadFolderMarker(const std::string& path, NodeInfo* info) {
   // The marker "path/" is the first key of the folder's own listing, so its
   // first page answers whether there is one; a folder of one page is then

@@ -8,8 +8,15 @@
 // second sibling folder listed in name order within dir_ttl) and goes on only
 // while it pays: each page must complete about a folder (a huge folder on the
 // way stops it; that folder and the ones after it are listed as before, and
-// the next sibling starts a new one).
+// the next sibling starts a new one). A walk that stats every file (du, ls
+// -lR in the default mode, a HEAD each) goes slower than the listing: pages
+// it would reach only after dir_ttl would expire unused and be listed again
+// (a du over 20,000 files listed the rest of the tree every 10 s), so a
+// flat listing after the first takes only as many pages as the walk passed
+// in one dir_ttl since the last one, plus one.
 #include <algorithm>
+#include <chrono>
+#include <cmath>
 #include <optional>
 #include <vector>
 
@@ -45,6 +52,9 @@ Status ObjectFs::ListSubtreeOf(const std::string& parent, const std::string& fir
   SubtreeSplitter splitter(base);
   std::vector<SubtreeSplitter::Folder> folders;
   size_t pages = 0, completed = 0;
+  const size_t budget = SubtreePageBudget(parent, options.start_after);
+  SubtreeWalk record;
+  record.taken = start;
   const auto wall = clock_->Now();
   auto cache = [&](SubtreeSplitter::Folder& folder) {
     std::string path = folder.key.substr(root_len, folder.key.size() - root_len - 1);
@@ -60,6 +70,7 @@ Status ObjectFs::ListSubtreeOf(const std::string& parent, const std::string& fir
   for (;;) {
     PAILFS_ASSIGN_OR_RETURN(ListPage page, store_->List(options));
     ++pages;
+    if (!page.objects.empty()) record.page_ends.push_back(page.objects.back().key);
     for (const ObjectInfo& object : page.objects) splitter.Add(object, &folders);
     const bool end = !page.truncated || page.next_continuation_token.empty();
     if (end) splitter.Finish(&folders);
@@ -68,10 +79,28 @@ Status ObjectFs::ListSubtreeOf(const std::string& parent, const std::string& fir
     folders.clear();
     // Each page must pay for itself: two pages more than the folders done
     // (the folders still open are dropped).
-    if (end || pages >= completed + 2) break;
+    if (end || pages >= completed + 2 || (budget > 0 && pages >= budget)) break;
     options.continuation_token = page.next_continuation_token;
   }
+  std::lock_guard<std::mutex> lock(subtree_mu_);
+  if (subtree_walks_.size() > 1024) subtree_walks_.clear();  // bound memory
+  subtree_walks_[parent] = std::move(record);
   return Status::Ok();
+}
+
+size_t ObjectFs::SubtreePageBudget(const std::string& parent, const std::string& start_after) {
+  std::lock_guard<std::mutex> lock(subtree_mu_);
+  auto it = subtree_walks_.find(parent);
+  if (it == subtree_walks_.end()) return 0;
+  const SubtreeWalk& last = it->second;
+  const auto elapsed = Mono() - last.taken;
+  if (elapsed > 6 * DirTtl()) return 0;  // another walk: unbounded again
+  size_t passed = 0;
+  for (const std::string& end : last.page_ends) passed += end < start_after ? 1 : 0;
+  const double seconds = std::max(std::chrono::duration<double>(elapsed).count(), 1e-3);
+  const double per_ttl = passed * std::chrono::duration<double>(DirTtl()).count() / seconds;
+  if (per_ttl > 1e6) return 0;
+  return std::max<size_t>(2, static_cast<size_t>(std::ceil(per_ttl)) + 1);
 }
 
 }  // namespace pailfs::fs

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <thread>
 
 #include "src/fs/dir_cache.h"
 #include "src/fs/subtree_splitter.h"
@@ -200,6 +201,68 @@ TEST_F(SubtreeTest, FilesWrittenHereShowInFlatListedFolders) {
   ListNames(InoOf("t/d001"));  // flat from d001
   EXPECT_EQ(ListNames(InoOf("t/d002")), (std::vector<std::string>{"f000", "f001", "new"}));
   EXPECT_EQ(ListNames(InoOf("t/d003")), (std::vector<std::string>{"f000", "f001"}));
+}
+
+// Waits (up to 5 s) until the store has answered at least `n` HEADs.
+bool HeadsReach(const MemoryStore& store, uint64_t n) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (store.counts().head < n && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return store.counts().head >= n;
+}
+
+// du walks folder after folder, stat-ing each file: a folder walked to its
+// end hands its pace to the next one, which queues the first files of the
+// folder after it, so the HEADs do not stop at each folder boundary; one
+// folder's walk queues nothing beyond it, and nothing is HEADed twice.
+TEST_F(SubtreeTest, AWalkThroughFoldersHeadsTheNextFolderBeforeItGetsThere) {
+  PutTree(6, 20);
+  Mount(DefaultConfig());
+  Ino t = InoOf("t");
+  ASSERT_EQ(ListNames(t).size(), 6u);
+  memory_.ResetCounts();
+  auto walk_files = [&](const std::string& dir) {
+    Ino d = InoOf(dir);
+    std::vector<std::string> names = ListNames(d, true);
+    for (const std::string& name : names) EXPECT_EQ(Look(d, name).attr.st_size, 2) << name;
+  };
+  walk_files("t/d000");
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // anything queued has run
+  EXPECT_EQ(memory_.counts().head, 20u);
+  walk_files("t/d001");  // entered at d000's pace: queues d002's first files
+  EXPECT_TRUE(HeadsReach(memory_, 40u + 2u)) << memory_.counts().head;
+  EXPECT_LE(memory_.counts().head, 40u + 20u);
+  for (int d = 2; d < 6; ++d) walk_files("t/" + Name("d", d));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(memory_.counts().head, 120u);  // each file once, nothing past the tree
+}
+
+// du over a tree it walks slower than dir_ttl (a HEAD per file): each time
+// the flat listing it rode on expires, the next one takes only the pages
+// the walk gets through in dir_ttl, not the whole rest of the tree again.
+TEST_F(SubtreeTest, ASlowWalkListsOnlyThePagesItCanUseBeforeTheyExpire) {
+  PutTree(300, 30);  // 9,000 files: nine pages of a flat listing
+  Mount(DefaultConfig());
+  memory_.ResetCounts();
+  Ino t = InoOf("t");
+  size_t files = 0;
+  for (const std::string& folder : ListNames(t, true)) {
+    clock_.Advance(std::chrono::seconds(1));  // 10 folders in dir_ttl
+    Ino d = Look(t, folder).ino;
+    ASSERT_NE(d, 0u) << folder;
+    for (const std::string& name : ListNames(d, true)) {
+      EXPECT_EQ(Look(d, name).attr.st_size, 2);
+      ++files;
+    }
+  }
+  EXPECT_EQ(files, 9000u);
+  // A file HEADed ahead of a walk more than dir_ttl before it gets there is
+  // asked again (rare).
+  EXPECT_LE(memory_.counts().head, 9000u + 30u);
+  // About 30 expiries: listing the rest of the tree at each took 201 LIST
+  // requests in all; two pages each (and the folder the walk is in), 120.
+  EXPECT_LE(memory_.counts().list, 130u) << memory_.counts().list;
 }
 
 }  // namespace
