@@ -313,11 +313,6 @@ class ObjectFs final : public Filesystem {
   // `expired_ok`: the folder's listing may have expired (the lookups that
   // use it confirm each name with its own HEAD).
   void PrefetchAround(const std::string& dir, const std::string& name, bool expired_ok = false);
-  // A walk at pace reached the end of `dir`: queues the first walk_size_
-  // files of the folder after it in its parent (when that one is listed)
-  // into `files` and sets that folder's window. Holds prefetch_mu_.
-  void QueueNextFolderLocked(const std::string& dir, SteadyTime now,
-                             std::vector<std::pair<std::string, ObjectInfo>>* files);
   void ApplyFolderMarker(const std::string& path, const Result<ObjectInfo>& marker,
                          NodeInfo* info) const;
   Status RenameFile(const std::string& from, const std::string& to, const NodeInfo& info);
@@ -391,6 +386,17 @@ class ObjectFs final : public Filesystem {
   };
   std::mutex prefetch_mu_;
   std::map<std::string, PrefetchWindow> prefetch_;  // guarded by prefetch_mu_
+  // Sets `w` to the files of `dir` from `start` on (w->size of them, every
+  // w->stride-th) and returns them; at_end, until and refill_at follow.
+  std::vector<std::pair<std::string, ObjectInfo>> FillWindow(const std::string& dir,
+                                                            const std::string& start,
+                                                            SteadyTime now, bool expired_ok,
+                                                            PrefetchWindow* w) const;
+  // A walk at pace reached the end of `dir`: queues the first walk_size_
+  // files of the folder after it in its parent (when that one is listed)
+  // into `files` and sets that folder's window. Holds prefetch_mu_.
+  void QueueNextFolderLocked(const std::string& dir, SteadyTime now,
+                             std::vector<std::pair<std::string, ObjectInfo>>* files);
   // The window of the last folder walked to its end, and when (a walk
   // through a tree carries it into the next folder); guarded by prefetch_mu_.
   size_t walk_size_ = 0;

@@ -75,22 +75,13 @@ void ObjectFs::PrefetchAround(const std::string& dir, const std::string& name,
       w.carried = w.from_start && walk_size_ > 0 && now - walk_at_ < DirTtl();
       w.size = w.carried ? walk_size_ : kFirstWindow;
     }
-    if (queue) {
-      // One more than the window tells where the next one starts.
-      files = dirs_.FilesFrom(dir, start, w.size + 1, now, expired_ok, w.stride);
-      w.at_end = files.size() <= w.size;
-      if (!w.at_end) {
-        w.until = files.back().first;
-        files.pop_back();
-      }
-      w.refill_at = files.empty() ? start : files[files.size() / 2].first;
-    }
+    if (queue) files = FillWindow(dir, start, now, expired_ok, &w);
     // The folder's last files are queued now (a walk that grew the window
     // or came at pace), or a walk at pace reached a folder queued whole:
     // its pace goes on to the next folder. (Files already HEADed are looked
     // up without coming here, so this cannot wait for a later lookup.)
     if (w.at_end && w.from_start && w.stride == 1 && !w.chained &&
-        (queue ? w.grown || w.carried : w.carried)) {
+        (w.carried || (queue && w.grown))) {
       w.chained = true;
       walk_size_ = std::clamp(w.size, size_t{2}, kMaxCarried);
       walk_at_ = now;
@@ -100,25 +91,34 @@ void ObjectFs::PrefetchAround(const std::string& dir, const std::string& name,
   for (const auto& [file_name, object] : files) fetcher_.Start(object);
 }
 
+std::vector<std::pair<std::string, ObjectInfo>> ObjectFs::FillWindow(
+    const std::string& dir, const std::string& start, SteadyTime now, bool expired_ok,
+    PrefetchWindow* w) const {
+  // One more than the window tells where the next one starts.
+  auto files = dirs_.FilesFrom(dir, start, w->size + 1, now, expired_ok, w->stride);
+  w->at_end = files.size() <= w->size;
+  if (!w->at_end) {
+    w->until = files.back().first;
+    files.pop_back();
+  }
+  w->refill_at = files.empty() ? start : files[files.size() / 2].first;
+  return files;
+}
+
 void ObjectFs::QueueNextFolderLocked(const std::string& dir, SteadyTime now,
                                      std::vector<std::pair<std::string, ObjectInfo>>* files) {
   if (dir.empty()) return;
-  std::optional<std::string> sibling = dirs_.FolderAfter(ParentPath(dir), BaseName(dir), now);
+  const std::string parent = ParentPath(dir);
+  std::optional<std::string> sibling = dirs_.FolderAfter(parent, BaseName(dir), now);
   if (!sibling) return;
-  const std::string path = JoinPath(ParentPath(dir), *sibling);
-  auto queued = dirs_.FilesFrom(path, "", walk_size_ + 1, now);
-  if (queued.empty()) return;  // not listed yet, or no files
-  PrefetchWindow& w = prefetch_[path];
-  w = PrefetchWindow{};
+  const std::string path = JoinPath(parent, *sibling);
+  PrefetchWindow w;
   w.size = walk_size_;
-  w.from = queued.front().first;
-  w.at_end = queued.size() <= w.size;
-  if (!w.at_end) {
-    w.until = queued.back().first;
-    queued.pop_back();
-  }
-  w.refill_at = queued[queued.size() / 2].first;
   w.from_start = w.carried = true;
+  auto queued = FillWindow(path, "", now, false, &w);
+  if (queued.empty()) return;  // not listed yet, or no files
+  w.from = queued.front().first;
+  prefetch_[path] = std::move(w);
   files->insert(files->end(), queued.begin(), queued.end());
 }
 

@@ -95,8 +95,10 @@ size_t ObjectFs::SubtreePageBudget(const std::string& parent, const std::string&
   const SubtreeWalk& last = it->second;
   const auto elapsed = Mono() - last.taken;
   if (elapsed > 6 * DirTtl()) return 0;  // another walk: unbounded again
-  size_t passed = 0;
-  for (const std::string& end : last.page_ends) passed += end < start_after ? 1 : 0;
+  // Pages whose last key lies before where this listing starts (in key order).
+  const size_t passed = static_cast<size_t>(
+      std::lower_bound(last.page_ends.begin(), last.page_ends.end(), start_after) -
+      last.page_ends.begin());
   const double seconds = std::max(std::chrono::duration<double>(elapsed).count(), 1e-3);
   const double per_ttl = passed * std::chrono::duration<double>(DirTtl()).count() / seconds;
   if (per_ttl > 1e6) return 0;
