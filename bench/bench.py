@@ -179,6 +179,7 @@ class Endpoint:
         self.name, self.proxy = name, proxy
         self.url, self.direct = proxy.url, server.endpoint
         self.key, self.secret = server.key, server.secret
+        self.server_pid = server.p.pid
         cfg = Config(region_name="us-east-1", s3={"addressing_style": "path"},
                      max_pool_connections=8)
         self.s3 = boto3.client("s3", endpoint_url=server.endpoint, aws_access_key_id=self.key,
@@ -331,6 +332,61 @@ def cpu_seconds(pid):
         return (int(fields[11]) + int(fields[12])) / CLK_TCK
     except (OSError, IndexError, ValueError):
         return None
+
+
+def tree_cpu_seconds(pid):
+    """utime + stime of pid and all its descendants (moto's harness runs
+    moto_server as a child), or None."""
+    stats = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                fields = f.read().rpartition(")")[2].split()
+            stats[int(d)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / CLK_TCK)
+        except (OSError, IndexError, ValueError):
+            continue
+    if pid not in stats:
+        return None
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        total += stats[p][1]
+        todo += [c for c, (ppid, _) in stats.items() if ppid == p]
+    return total
+
+
+def machine_jiffies():
+    """(all, idle) CPU time of the machine from /proc/stat."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    return sum(v), v[3] + v[4]
+
+
+class CpuWatch:
+    """What the server and its proxy spent (CPU s, like the mount process's
+    column, up to `stop`) and how busy the whole machine was while the
+    command ran (`ran`): on 2 cores, a row near 100 % is bound by CPU, not
+    by the client's design."""
+
+    def __init__(self, ep):
+        self.pids = (ep.server_pid, ep.proxy.p.pid)
+        self.cpu0 = [tree_cpu_seconds(p) for p in self.pids]
+        self.m0 = machine_jiffies()
+        self.busy = None
+
+    def ran(self):
+        m1 = machine_jiffies()
+        total, idle = m1[0] - self.m0[0], m1[1] - self.m0[1]
+        self.busy = 100.0 * (total - idle) / total if total > 0 else None
+
+    def stop(self, row):
+        cpu1 = [tree_cpu_seconds(p) for p in self.pids]
+        row["server_cpu"] = [b - a if a is not None and b is not None else None
+                             for a, b in zip(self.cpu0, cpu1)]
+        row["busy"] = self.busy
+        return row
 
 
 def reset_peak_rss(pid):
@@ -696,13 +752,15 @@ def limit_row(a, ep, name, argv, deadline, result_of):
     """Runs a limit client through ep's proxy; its row (filesystem "limit")."""
     ep.proxy.reset()
     left = max(10, min(a.op_timeout, deadline - time.monotonic()))
+    watch = CpuWatch(ep)
     secs, out, err = run_cmd(argv, None, left)
+    watch.ran()
     time.sleep(0.3)
     c = op_counts(ep.proxy.stats())
     log("%-30s %-20s %7.2f s %6d req" % (name, "limit", secs, c["total"]))
-    return {"w": name, "fs": "limit", "secs": secs, "c": c, "err": err, "out": out or "",
-            "result": result_of(out or ""), "expected": "ok", "rss": None, "cpu": None,
-            "late": 0, "extra": ""}
+    return watch.stop({"w": name, "fs": "limit", "secs": secs, "c": c, "err": err,
+                       "out": out or "", "result": result_of(out or ""), "expected": "ok",
+                       "rss": None, "cpu": None, "late": 0, "extra": ""})
 
 
 def run_limit(a, ep, w1, sz, deadline, notes):
@@ -830,7 +888,9 @@ def run_group(a, fs, index, ep, group, deadline, logf, rows, notes):
             ep.proxy.reset()
             reset_peak_rss(proc.pid)
             cpu0 = cpu_seconds(proc.pid)
+            watch = CpuWatch(ep)
             secs, out, err = run_cmd(w.argv(index), mnt, left)
+            watch.ran()
             done, returned = ep.proxy.stats()["requests"], time.monotonic()
             if w.writes:
                 stats, last_req = settle(ep.proxy, deadline)
@@ -858,7 +918,7 @@ def run_group(a, fs, index, ep, group, deadline, logf, rows, notes):
                    "late": c["total"] - done, "late_s": max(0.0, last_req - returned)}
             row["out"] = out
             row["extra"] = w.extra(row) if w.extra and not err else done_note
-            rows.append(row)
+            rows.append(watch.stop(row))
             log("%-30s %-20s %7.2f s %6d req %s%s" % (
                 w.name, fs.name, secs, c["total"], c["other_ops"] or "",
                 " ERROR " + err if err else ""))
@@ -885,8 +945,10 @@ def write_table(a, wl, fss, rows, notes, sz, eps):
                   "; --small sizes" if a.small else ""), "",
               "| workload | filesystem | server | wall s | requests | ideal req | LIST | HEAD "
               "| GET | PUT | other | MiB sent | MiB received | peak RSS MiB | CPU s "
+              "| server, proxy CPU s | CPUs busy % "
               "| time vs s3fs | req vs s3fs | time vs rclone | req vs rclone | result |",
-              "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|"]
+              "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:"
+              "|---|"]
 
     def ratio(x, y):
         return "%.2fx" % (x / y) if y else "-"
@@ -915,12 +977,16 @@ def write_table(a, wl, fss, rows, notes, sz, eps):
                    ratio(c["total"], s["c"]["total"]) if ok else "-"]
         lines_.append(
             "| %s | %s | %s | %.2f | %d | %s | %d | %d | %d | %d | %s | %.1f | %.1f | %s | %s "
-            "| %s | %s | %s | %s | %s |" % (
+            "| %s | %s | %s | %s | %s | %s | %s |" % (
                 r["w"], r["fs"], server.get(r["w"], "?"), r["secs"], c["total"],
                 "-" if ideal.get(r["w"]) is None else ideal[r["w"]], c["LIST"], c["HEAD"],
                 c["GET"], c["PUT"], other, c["bytes_in"] / 2.0 ** 20, c["bytes_out"] / 2.0 ** 20,
                 "-" if r["rss"] is None else "%.0f" % (r["rss"] / 1024.0),
-                "-" if r["cpu"] is None else "%.2f" % r["cpu"], vs[0], vs[1], vs[2], vs[3], res))
+                "-" if r["cpu"] is None else "%.2f" % r["cpu"],
+                ", ".join("-" if x is None else "%.2f" % x
+                          for x in r.get("server_cpu") or (None, None)),
+                "-" if r.get("busy") is None else "%.0f" % r["busy"],
+                vs[0], vs[1], vs[2], vs[3], res))
     lines_ += w1_throughput(wl[0].name, rows, sz)
     lines_ += ["", "Notes:", ""] + ["- " + n for n in notes]
     lines_ += [
@@ -933,6 +999,11 @@ def write_table(a, wl, fss, rows, notes, sz, eps):
         "- peak RSS: VmHWM of the mount process during the workload (reset through "
         "/proc/PID/clear_refs before it); CPU s: its utime + stime (all threads) during the "
         "workload, including the wait for uploads after it on write rows.",
+        "- server, proxy CPU s: utime + stime of the S3 server (moto with its harness, or "
+        "s3rver) and of its counting proxy over the same time as CPU s; CPUs busy %%: the "
+        "share of all %d CPUs of the machine in use (/proc/stat) while the command ran. Near "
+        "100 %% the row is bound by the machine's CPU, which the filesystem, the server, the "
+        "proxy and the command share." % (os.cpu_count() or 0),
         "- write rows (W5, W6, W7, W8, W10) count requests until none came for %.0f s (at most "
         "%.0f s): rclone uploads after close returned." % (SETTLE_QUIET_S, SETTLE_MAX_S),
         "- result: entries printed (ls -l lines minus 'total', find lines, stat lines), "
