@@ -381,11 +381,15 @@ class CpuWatch:
         total, idle = m1[0] - self.m0[0], m1[1] - self.m0[1]
         self.busy = 100.0 * (total - idle) / total if total > 0 else None
 
-    def stop(self, row):
+    def stop(self):
+        """Takes the servers' CPU now (before any post-check that lists
+        the server directly)."""
         cpu1 = [tree_cpu_seconds(p) for p in self.pids]
-        row["server_cpu"] = [b - a if a is not None and b is not None else None
-                             for a, b in zip(self.cpu0, cpu1)]
-        row["busy"] = self.busy
+        self.server_cpu = [b - a if a is not None and b is not None else None
+                           for a, b in zip(self.cpu0, cpu1)]
+
+    def fill(self, row):
+        row["server_cpu"], row["busy"] = self.server_cpu, self.busy
         return row
 
 
@@ -757,8 +761,9 @@ def limit_row(a, ep, name, argv, deadline, result_of):
     watch.ran()
     time.sleep(0.3)
     c = op_counts(ep.proxy.stats())
+    watch.stop()
     log("%-30s %-20s %7.2f s %6d req" % (name, "limit", secs, c["total"]))
-    return watch.stop({"w": name, "fs": "limit", "secs": secs, "c": c, "err": err,
+    return watch.fill({"w": name, "fs": "limit", "secs": secs, "c": c, "err": err,
                        "out": out or "", "result": result_of(out or ""), "expected": "ok",
                        "rss": None, "cpu": None, "late": 0, "extra": ""})
 
@@ -898,6 +903,7 @@ def run_group(a, fs, index, ep, group, deadline, logf, rows, notes):
                 time.sleep(0.3)
                 stats, last_req = ep.proxy.stats(), returned
             cpu1, rss = cpu_seconds(proc.pid), peak_rss_kib(proc.pid)
+            watch.stop()
             c = op_counts(stats)
             done_note = ""
             if w.post:
@@ -918,7 +924,7 @@ def run_group(a, fs, index, ep, group, deadline, logf, rows, notes):
                    "late": c["total"] - done, "late_s": max(0.0, last_req - returned)}
             row["out"] = out
             row["extra"] = w.extra(row) if w.extra and not err else done_note
-            rows.append(watch.stop(row))
+            rows.append(watch.fill(row))
             log("%-30s %-20s %7.2f s %6d req %s%s" % (
                 w.name, fs.name, secs, c["total"], c["other_ops"] or "",
                 " ERROR " + err if err else ""))
