@@ -33,7 +33,13 @@ void UploadRetrier::Stop() {
 void UploadRetrier::Enqueue(const InodePtr& inode, bool now) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (items_.count(inode->ino)) return;
+    if (auto it = items_.find(inode->ino); it != items_.end()) {
+      if (it->second.running) {
+        it->second.again = true;
+        it->second.again_now = it->second.again_now || now;
+      }
+      return;
+    }
     Item item;
     item.inode = inode;
     item.delay = min_delay_;
@@ -81,6 +87,15 @@ void UploadRetrier::Run() {
     if (it == items_.end()) continue;
     Item& item = it->second;
     item.running = false;
+    const bool again = item.again, again_now = item.again_now;
+    item.again = item.again_now = false;
+    if (s.ok() && again) {
+      item.failures = 0;
+      item.delay = min_delay_;
+      item.due = clock_->MonotonicNow() + (again_now ? std::chrono::nanoseconds(0) : min_delay_);
+      cv_.notify_all();
+      continue;
+    }
     if (s.ok()) {
       items_.erase(it);
       cv_.notify_all();

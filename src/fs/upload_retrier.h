@@ -10,7 +10,8 @@
 // idle workers re-check the clock every `poll` of real time; with none
 // queued they sleep until Enqueue. An
 // attempt that returns OK (uploaded, or nothing left to do) ends the
-// inode's retries.
+// inode's retries, unless the inode was enqueued again while it ran (a
+// change the attempt may have missed): then it is attempted once more.
 //
 // Thread-safety: Enqueue/Pending/Stop may be called from any thread. The
 // attempt function runs on the worker thread with no retrier lock held.
@@ -54,6 +55,8 @@ class UploadRetrier {
     std::chrono::nanoseconds delay;
     int failures = 0;
     bool running = false;
+    bool again = false;      // enqueued while running: attempted once more
+    bool again_now = false;  // ... at once (else after retry_min_delay)
   };
   void Run();
 
