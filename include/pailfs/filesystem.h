@@ -162,6 +162,9 @@ class Filesystem {
   // close(2) of one descriptor: uploads pending data; the error is close()'s.
   virtual Status Flush(Ino ino, uint64_t fh) = 0;
   virtual Status Fsync(Ino ino, uint64_t fh, bool datasync) = 0;
+  // fsync(2) of a folder: its own marker is in the store when this returns
+  // (under write-back it may still be waiting for its upload).
+  virtual Status FsyncDir(Ino ino) = 0;
   // Last close of the handle. Errors cannot reach the application here; a
   // failed upload stays staged and is retried in the background.
   virtual void Release(Ino ino, uint64_t fh) = 0;

@@ -6,7 +6,9 @@
 //     metadata to upload with it), and whether a close or fsync asked for
 //     exactly this content ("committed") or it is still being written;
 //   - every multipart upload it created and has not completed or aborted;
-//   - every folder rename in progress (copy, then delete).
+//   - every folder rename in progress (copy, then delete);
+//   - every folder marker a write-back mkdir, chmod, chown or utimens has
+//     not uploaded yet (its key and the metadata to upload with it).
 // The next mount of the same bucket reads the journal before it serves
 // requests: committed data is uploaded again (and served from the staged
 // copy meanwhile), data still being written is moved aside for the
@@ -53,6 +55,13 @@ struct JournaledRename {
   std::string to;
 };
 
+// A folder marker ("dir/") waiting for its write-back upload.
+struct JournaledMarker {
+  std::string key;
+  std::string content_type;
+  std::map<std::string, std::string> user_metadata;
+};
+
 class UploadJournal {
  public:
   virtual ~UploadJournal() = default;
@@ -68,6 +77,10 @@ class UploadJournal {
   virtual Status AddRename(const JournaledRename& rename) = 0;  // replaces by `from`
   virtual Status RemoveRename(const std::string& from) = 0;
   virtual Result<std::vector<JournaledRename>> Renames() = 0;
+
+  virtual Status PutMarker(const JournaledMarker& marker) = 0;  // replaces by key
+  virtual Status RemoveMarker(const std::string& key) = 0;
+  virtual Result<std::vector<JournaledMarker>> Markers() = 0;
 
   // Makes every record so far durable on disk (fsync).
   virtual Status Sync() = 0;

@@ -11,7 +11,9 @@ namespace {
 constexpr const char* kUploads = "uploads";
 constexpr const char* kMultipart = "multipart";
 constexpr const char* kRenames = "renames";
+constexpr const char* kMarkers = "markers";
 constexpr unsigned char kUploadFormat = 1;
+constexpr unsigned char kMarkerFormat = 1;
 
 std::string EncodeUpload(const JournaledUpload& u) {
   RecordWriter w;
@@ -41,12 +43,32 @@ std::optional<JournaledUpload> DecodeUpload(std::string_view stage, std::string_
   return u;
 }
 
+std::string EncodeMarker(const JournaledMarker& m) {
+  RecordWriter w;
+  w.U8(kMarkerFormat);
+  w.Str(m.content_type);
+  w.Map(m.user_metadata);
+  return w.Take();
+}
+
+std::optional<JournaledMarker> DecodeMarker(std::string_view key, std::string_view data) {
+  RecordReader r(data);
+  JournaledMarker m;
+  m.key = std::string(key);
+  unsigned char format;
+  if (!r.U8(&format) || format != kMarkerFormat || !r.Str(&m.content_type) ||
+      !r.Map(&m.user_metadata) || !r.done()) {
+    return std::nullopt;
+  }
+  return m;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<LmdbUploadJournal>> LmdbUploadJournal::Open(const std::string& dir,
                                                                    size_t map_size) {
   PAILFS_ASSIGN_OR_RETURN(std::unique_ptr<LmdbEnv> env,
-                          LmdbEnv::Open(dir, map_size, {kUploads, kMultipart, kRenames}));
+                          LmdbEnv::Open(dir, map_size, {kUploads, kMultipart, kRenames, kMarkers}));
   return std::unique_ptr<LmdbUploadJournal>(new LmdbUploadJournal(std::move(env)));
 }
 
@@ -136,6 +158,25 @@ Result<std::vector<JournaledRename>> LmdbUploadJournal::Renames() {
   std::vector<JournaledRename> out;
   PAILFS_RETURN_IF_ERROR(Scan(kRenames, [&](std::string_view k, std::string_view v) {
     out.push_back(JournaledRename{k == "/" ? std::string() : std::string(k), std::string(v)});
+  }));
+  return out;
+}
+
+Status LmdbUploadJournal::PutMarker(const JournaledMarker& marker) {
+  return Put(kMarkers, marker.key, EncodeMarker(marker));
+}
+
+Status LmdbUploadJournal::RemoveMarker(const std::string& key) { return Remove(kMarkers, key); }
+
+Result<std::vector<JournaledMarker>> LmdbUploadJournal::Markers() {
+  std::vector<JournaledMarker> out;
+  PAILFS_RETURN_IF_ERROR(Scan(kMarkers, [&](std::string_view k, std::string_view v) {
+    std::optional<JournaledMarker> m = DecodeMarker(k, v);
+    if (m) {
+      out.push_back(std::move(*m));
+    } else {
+      PAILFS_LOG(kError) << "journal: unreadable record for folder marker " << k;
+    }
   }));
   return out;
 }

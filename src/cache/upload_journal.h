@@ -2,7 +2,8 @@
 // environment in its own directory (files 0600, directory 0700).
 //
 // Databases: "uploads" (staged file name -> JournaledUpload), "multipart"
-// (upload id -> key), "renames" (source folder path -> destination). The
+// (upload id -> key), "renames" (source folder path -> destination),
+// "markers" (folder marker key -> JournaledMarker). The
 // environment is written without a sync per transaction (a process crash
 // keeps every committed record: it is in the page cache); Sync() forces
 // them to disk (write-back close). Unlike the metadata cache, nothing here
@@ -37,6 +38,9 @@ class LmdbUploadJournal final : public UploadJournal {
   Status AddRename(const JournaledRename& rename) override;
   Status RemoveRename(const std::string& from) override;
   Result<std::vector<JournaledRename>> Renames() override;
+  Status PutMarker(const JournaledMarker& marker) override;
+  Status RemoveMarker(const std::string& key) override;
+  Result<std::vector<JournaledMarker>> Markers() override;
   Status Sync() override;
 
  private:

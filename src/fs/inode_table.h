@@ -74,9 +74,12 @@ struct Inode {
   int handles = 0;
   bool local = false;  // local state (staged data) is authoritative
   uint64_t seq = 0;    // table sequence number of the last change
-  // Per-inode lock; guards `open`.
+  // Per-inode lock; guards `open` and `marker_pending`.
   std::mutex mu;
   std::unique_ptr<OpenFile> open;
+  // A folder whose marker a write-back mkdir or metadata change journaled
+  // and has not uploaded yet (the inode is `local` meanwhile).
+  bool marker_pending = false;
 };
 
 using InodePtr = std::shared_ptr<Inode>;

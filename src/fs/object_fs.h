@@ -124,6 +124,7 @@ class ObjectFs final : public Filesystem {
                        size_t size) override;
   Status Flush(Ino ino, uint64_t fh) override;
   Status Fsync(Ino ino, uint64_t fh, bool datasync) override;
+  Status FsyncDir(Ino ino) override;
   void Release(Ino ino, uint64_t fh) override;
   Status SetXattr(const Caller& c, Ino ino, const std::string& name, const std::string& value,
                   int flags) override;
@@ -164,6 +165,21 @@ class ObjectFs final : public Filesystem {
   // Requires inode->mu: write-back close: the staged data and its journal
   // record made durable on local disk.
   Status CommitLocallyLocked(const InodePtr& inode);
+  // True when folder markers are written back (write_back with a journal).
+  bool DeferMarkers() const;
+  // Journals the marker of folder `path` with `w` and makes the record
+  // durable; the caller then marks its inode (MarkerPendingLocked).
+  Status JournalMarker(const std::string& path, const WriteOptions& w);
+  // Requires inode->mu: the folder's journaled marker waits for its
+  // upload: the inode stays local and is queued for the retrier.
+  void MarkerPendingLocked(const InodePtr& inode);
+  // Requires inode->mu: uploads a pending marker with the folder's current
+  // metadata (nothing if none is pending or the folder is gone).
+  Status UploadMarkerLocked(const InodePtr& inode);
+  // Requires inode->mu: the folder is removed: its pending marker is void.
+  void CancelMarkerLocked(const InodePtr& inode);
+  // Recovery: the markers a crash left in the journal are pending again.
+  void AdoptMarkers();
   // Recovery steps (see Recover).
   void AbortOrphanedUploads();
   // Aborts the multipart uploads a crashed mount's intent record may stand

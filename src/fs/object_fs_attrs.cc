@@ -65,10 +65,17 @@ Status ObjectFs::ChangeMeta(const InodePtr& inode,
   bool pending = inode->open && inode->open->dirty;
   // A streaming upload was created with the old metadata: start over.
   if (pending) DropStreamLocked(inode);
+  bool marker_deferred = false;
   bool memory_only = snap.detached || (inode->ino == kRootIno && config_.prefix.empty()) ||
                      (info.kind != Kind::kDir && info.etag.empty());
   if (!pending && !memory_only) {
-    if (info.kind == Kind::kDir) {
+    if (info.kind == Kind::kDir && DeferMarkers() && inode->ino != kRootIno &&
+        JournalMarker(snap.path, w).ok()) {
+      info.dir_marker = true;
+      info.content_type = w.content_type;
+      MarkerPendingLocked(inode);  // uploaded (with `info`) in the background
+      marker_deferred = true;
+    } else if (info.kind == Kind::kDir) {
       std::string key = DirKeyOf(snap.path);
       PAILFS_ASSIGN_OR_RETURN(std::string etag, store_->Put(key, BodySource::FromMemory(""), w));
       info.etag = etag;
@@ -104,7 +111,7 @@ Status ObjectFs::ChangeMeta(const InodePtr& inode,
   });
   // A pending upload's record carries the new metadata.
   if (pending && inode->open->journaled) (void)JournalLocked(inode, inode->open->committed);
-  if (!pending && !memory_only) {
+  if (!pending && !memory_only && !marker_deferred) {
     RememberWritten(info.kind == Kind::kDir ? DirKeyOf(snap.path) : FileKeyOf(snap.path), info);
   }
   return Status::Ok();

@@ -149,21 +149,39 @@ Result<Entry> ObjectFs::Mkdir(const Caller& c, Ino parent, const std::string& na
   info.meta.gid = c.gid;
   info.meta.mtime = info.meta.ctime = info.meta.atime = now;
   WriteOptions w = WriteOptionsFor(info);
-  PAILFS_ASSIGN_OR_RETURN(info.etag, store_->Put(dkey, BodySource::FromMemory(""), w));
+  // Write-back: the marker is journaled now and uploaded in the background.
+  bool deferred = false;
+  if (DeferMarkers()) {
+    Status s = JournalMarker(path, w);
+    deferred = s.ok();
+    if (!deferred) {
+      PAILFS_LOG(kWarning) << "write-back: cannot journal the marker of \"" << path << "\" ("
+                           << s.ToString() << "); uploading it now";
+    }
+  }
+  if (!deferred) {
+    PAILFS_ASSIGN_OR_RETURN(info.etag, store_->Put(dkey, BodySource::FromMemory(""), w));
+  }
   InodePtr inode = inodes_.Create(path, info, 1, Mono());
+  if (deferred) {
+    std::lock_guard<std::mutex> lock(inode->mu);
+    MarkerPendingLocked(inode);
+  }
   dirs_.Upsert(dir, name, ListedFor(dkey, info));
   Listing empty;
   empty.taken = Mono();
-  ObjectInfo marker;
-  marker.key = dkey;
-  marker.etag = info.etag;
-  marker.last_modified = info.last_modified;
-  empty.marker = marker;
   CachedListing raw;  // replaces whatever an older folder of that name left stored
   raw.taken = info.last_modified;
-  raw.objects.push_back(marker);
+  if (!deferred) {
+    ObjectInfo marker;
+    marker.key = dkey;
+    marker.etag = info.etag;
+    marker.last_modified = info.last_modified;
+    empty.marker = marker;
+    raw.objects.push_back(marker);
+  }
   dirs_.Put(path, std::move(empty), dirs_.Generation(), &raw);
-  RememberWritten(dkey, info);
+  if (!deferred) RememberWritten(dkey, info);
   return EntryOf(inode);
 }
 
@@ -178,6 +196,10 @@ Status ObjectFs::Rmdir(const Caller&, Ino parent, const std::string& name) {
   PAILFS_ASSIGN_OR_RETURN(bool busy, DirHasChildren(path));
   if (busy) return Status::FromErrno(ENOTEMPTY, "\"" + path + "\" is not empty");
   PAILFS_RETURN_IF_ERROR(RemoveSummaryForRmdir(path));
+  if (InodePtr inode = inodes_.FindPath(path)) {
+    std::lock_guard<std::mutex> lock(inode->mu);
+    CancelMarkerLocked(inode);  // an upload would bring the folder back
+  }
   std::vector<std::string> keys = {DirKeyOf(path), LegacyDirKey(config_.prefix, path)};
   if (info->dir_object) keys.push_back(FileKeyOf(path));
   PAILFS_ASSIGN_OR_RETURN(std::vector<DeleteFailure> failed, store_->DeleteMany(keys));

@@ -408,6 +408,7 @@ void ObjectFs::Release(Ino, uint64_t fh) {
 
 Status ObjectFs::RetryUpload(const InodePtr& inode) {
   std::lock_guard<std::mutex> lock(inode->mu);
+  if (inode->marker_pending) return UploadMarkerLocked(inode);
   if (!inode->open || !inode->open->dirty) {
     MaybeDropStagedLocked(inode);
     return Status::Ok();
@@ -425,6 +426,16 @@ Status ObjectFs::FlushAll() {
   for (const InodePtr& inode : all) {
     if (!seen.insert(inode->ino).second) continue;
     std::lock_guard<std::mutex> lock(inode->mu);
+    if (inode->marker_pending) {
+      Status s = UploadMarkerLocked(inode);
+      if (!s.ok()) {
+        PAILFS_LOG(kError) << "could not upload the marker of folder \""
+                           << inodes_.Snap(inode).path
+                           << "\" (kept in the journal for the next mount): " << s.ToString();
+        if (first.ok()) first = s;
+      }
+      continue;
+    }
     if (!inode->open || !inode->open->dirty) continue;
     Status s = UploadLocked(inode);
     if (s.ok()) {

@@ -76,6 +76,7 @@ void ObjectFs::Recover() {
   if (journal_ == nullptr) return;
   AbortOrphanedUploads();
   FinishRenames();
+  AdoptMarkers();
   AdoptStagedFiles();
 }
 

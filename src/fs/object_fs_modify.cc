@@ -162,6 +162,8 @@ Status ObjectFs::RenameDir(const std::string& from, const std::string& to) {
   // Files open below keep reading a private copy once their keys move.
   for (const InodePtr& inode : inodes_.Below(from)) {
     std::lock_guard<std::mutex> lock(inode->mu);
+    // The copy below moves what the store holds: pending markers go first.
+    PAILFS_RETURN_IF_ERROR(UploadMarkerLocked(inode));
     DropStreamLocked(inode);  // keys move: parts bound for the old key are void
     if (inode->open && (inode->open->handles > 0 || inode->open->staged)) {
       PAILFS_RETURN_IF_ERROR(EnsureStagedLocked(inode, false));
@@ -211,6 +213,10 @@ Status ObjectFs::RenameDir(const std::string& from, const std::string& to) {
   for (const DeleteFailure& f : failed) {
     PAILFS_LOG(kWarning) << "rename: could not delete " << f.key << ": " << f.code << " "
                          << f.message;
+  }
+  for (const InodePtr& inode : inodes_.Below(to)) {  // replaced by the rename
+    std::lock_guard<std::mutex> lock(inode->mu);
+    CancelMarkerLocked(inode);
   }
   inodes_.Rename(from, to);
   // Pending uploads below now go to the new keys.

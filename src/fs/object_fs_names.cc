@@ -63,10 +63,14 @@ Listing ObjectFs::FinishListing(const std::string& dir, ListingBuilder* builder,
                                 SteadyTime start) {
   Listing listing = builder->Finish(start);
   ApplySummary(dir, listing);
-  // Files created here but not uploaded yet are part of the folder.
+  // Files (and write-back folders) created here but not uploaded yet are
+  // part of the folder.
   for (const auto& [path, info] : inodes_.LocalChildren(dir)) {
     std::string name = BaseName(path);
-    if (!listing.entries.count(name)) listing.entries[name] = ListedFor(FileKeyOf(path), info);
+    if (!listing.entries.count(name)) {
+      listing.entries[name] =
+          ListedFor(info.kind == Kind::kDir ? DirKeyOf(path) : FileKeyOf(path), info);
+    }
   }
   return listing;
 }

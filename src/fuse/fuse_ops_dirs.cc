@@ -60,8 +60,10 @@ void OpReleasedir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   });
 }
 
-void OpFsyncdir(fuse_req_t req, fuse_ino_t /*ino*/, int /*datasync*/, fuse_file_info* /*fi*/) {
-  fuse_reply_err(req, 0);  // folder changes are written through at once
+void OpFsyncdir(fuse_req_t req, fuse_ino_t ino, int /*datasync*/, fuse_file_info* /*fi*/) {
+  // Folder changes are written through at once, except a marker waiting
+  // for its write-back upload: that goes up now.
+  Guard(req, "fsyncdir", [&] { ReplyStatus(req, Fs(req)->FsyncDir(ino), "fsyncdir"); });
 }
 
 void OpStatfs(fuse_req_t req, fuse_ino_t /*ino*/) {

@@ -94,6 +94,28 @@ TEST_F(UploadJournalTest, ARecordReplacesTheOneOfTheSameStagedFile) {
   EXPECT_EQ(uploads->front().size, 9u);
 }
 
+TEST_F(UploadJournalTest, FolderMarkersSurviveReopeningAndAreReplacedByKey) {
+  {
+    auto j = Open();
+    ASSERT_TRUE(j->PutMarker({"a/b/", "application/x-directory", {{"mode", "16877"}}}).ok());
+    ASSERT_TRUE(j->PutMarker({"a/b/", "application/x-directory", {{"mode", "16832"}}}).ok());
+    ASSERT_TRUE(j->PutMarker({"c/", "application/x-directory", {}}).ok());
+    ASSERT_TRUE(j->Sync().ok());
+  }
+  auto j = Open();
+  auto markers = j->Markers();
+  ASSERT_TRUE(markers.ok());
+  ASSERT_EQ(markers->size(), 2u);
+  EXPECT_EQ((*markers)[0].key, "a/b/");
+  EXPECT_EQ((*markers)[0].content_type, "application/x-directory");
+  EXPECT_EQ((*markers)[0].user_metadata.at("mode"), "16832");
+  EXPECT_EQ((*markers)[1].key, "c/");
+  ASSERT_TRUE(j->RemoveMarker("a/b/").ok());
+  ASSERT_TRUE(j->RemoveMarker("never-recorded/").ok());
+  ASSERT_EQ(j->Markers()->size(), 1u);
+  EXPECT_FALSE(j->PutMarker({std::string(600, 'x') + "/", "", {}}).ok());
+}
+
 TEST_F(UploadJournalTest, AFolderPathTooLongForLmdbIsAnErrorNotADrop) {
   auto j = Open();
   Status s = j->AddRename({std::string(600, 'x'), "y"});

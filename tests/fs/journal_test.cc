@@ -4,6 +4,9 @@
 // written, aborts orphaned multipart uploads and finishes folder renames.
 // Also write-back: close returns without an upload, fsync uploads.
 // (The kill -9 tests through a real mount are tests/mount/crash_test.cc.)
+#include <sys/stat.h>
+
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -199,6 +202,127 @@ TEST_F(JournalTest, WriteBackExclusiveCreateIsCheckedAtTheUpload) {
     if (e.path().extension() == ".key") ++kept;
   }
   EXPECT_EQ(kept, 1);
+}
+
+
+// Write-back folders: mkdir and metadata changes of a folder are journaled
+// and their marker uploaded in the background (one PUT for several changes).
+TEST_F(JournalTest, WriteBackMkdirAndChmodUploadOneMarkerInTheBackground) {
+  FsConfig config = DefaultConfig();
+  config.write_back = true;
+  MountJournaled(config);
+  ListNames(kRootIno);       // mkdir asks the listing whether the name is free
+  faulty_.SetOffline(true);  // nothing else of this needs the store
+  auto d = fs_->Mkdir(caller_, kRootIno, "d", 0755);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  SetAttrRequest chmod;
+  chmod.mode = 0700;
+  ASSERT_TRUE(fs_->SetAttr(caller_, d->ino, chmod).ok());
+  EXPECT_EQ(Attr(InoOf("d")).attr.st_mode, S_IFDIR | 0700u);
+  auto names = ListNames(kRootIno);
+  EXPECT_NE(std::find(names.begin(), names.end(), "d"), names.end());
+  auto markers = journal_->Markers();
+  ASSERT_EQ(markers->size(), 1u);
+  EXPECT_EQ(markers->front().key, "d/");
+  EXPECT_EQ(markers->front().user_metadata.at("mode"), std::to_string(S_IFDIR | 0700));
+  faulty_.SetOffline(false);
+  const uint64_t puts = memory_.counts().put;
+  ASSERT_TRUE(WaitFor([&] {
+    clock_.Advance(std::chrono::seconds(60));
+    return memory_.HeadDirect("d/").has_value();
+  }));
+  EXPECT_EQ(memory_.HeadDirect("d/")->user_metadata.at("mode"), std::to_string(S_IFDIR | 0700));
+  EXPECT_TRUE(WaitFor([&] { return journal_->Markers()->empty(); }));
+  EXPECT_EQ(memory_.counts().put - puts, 1u);
+  EXPECT_EQ(Attr(InoOf("d")).attr.st_mode, S_IFDIR | 0700u);
+}
+
+TEST_F(JournalTest, AWriteBackFolderACrashLeftIsShownAndUploadedByTheNextMount) {
+  FsConfig config = DefaultConfig();
+  config.write_back = true;
+  MountJournaled(config);
+  ListNames(kRootIno);
+  faulty_.SetOffline(true);
+  auto keep = fs_->Mkdir(caller_, kRootIno, "keep", 0750);
+  ASSERT_TRUE(keep.ok());
+  ASSERT_TRUE(fs_->Mkdir(caller_, keep->ino, "inner", 0700).ok());
+  Crash();
+
+  MountJournaled(config);  // still offline: shown from the journal
+  Ino inner = InoOf("keep/inner");
+  ASSERT_NE(inner, 0u);
+  EXPECT_EQ(Attr(inner).attr.st_mode, S_IFDIR | 0700u);
+  faulty_.SetOffline(false);
+  ASSERT_TRUE(WaitFor([&] {
+    clock_.Advance(std::chrono::seconds(60));
+    return memory_.HeadDirect("keep/").has_value() && memory_.HeadDirect("keep/inner/").has_value();
+  }));
+  EXPECT_EQ(memory_.HeadDirect("keep/")->user_metadata.at("mode"), std::to_string(S_IFDIR | 0750));
+  EXPECT_TRUE(WaitFor([&] { return journal_->Markers()->empty(); }));
+}
+
+TEST_F(JournalTest, RmdirAndRenameOfAFolderWhoseMarkerIsPending) {
+  FsConfig config = DefaultConfig();
+  config.write_back = true;
+  MountJournaled(config);
+  ListNames(kRootIno);
+  faulty_.SetOffline(true);
+  ASSERT_TRUE(fs_->Mkdir(caller_, kRootIno, "gone", 0755).ok());
+  ASSERT_TRUE(fs_->Mkdir(caller_, kRootIno, "from", 0711).ok());
+  faulty_.SetOffline(false);  // the failed tries wait for the clock: still pending
+  EXPECT_TRUE(fs_->Rmdir(caller_, kRootIno, "gone").ok());
+  EXPECT_TRUE(fs_->Rename(caller_, kRootIno, "from", kRootIno, "to", 0).ok());
+  EXPECT_TRUE(fs_->FlushAll().ok());
+  EXPECT_FALSE(memory_.HeadDirect("gone/").has_value());
+  EXPECT_FALSE(memory_.HeadDirect("from/").has_value());
+  ASSERT_TRUE(memory_.HeadDirect("to/").has_value());
+  EXPECT_EQ(memory_.HeadDirect("to/")->user_metadata.at("mode"), std::to_string(S_IFDIR | 0711));
+  EXPECT_TRUE(journal_->Markers()->empty());
+  EXPECT_EQ(InoOf("gone"), 0u);
+  EXPECT_NE(InoOf("to"), 0u);
+}
+
+TEST_F(JournalTest, AFolderWaitingForItsMarkerStaysListedWhenTheListingIsTakenAgain) {
+  FsConfig config = DefaultConfig();
+  config.write_back = true;
+  MountJournaled(config);
+  ListNames(kRootIno);
+  faulty_.FailKeys([](const std::string& key) { return !key.empty() && key.back() == '/'; },
+                   Status(Code::kUnavailable, "marker PUTs fail"), StoreOp::kPut);
+  ASSERT_TRUE(fs_->Mkdir(caller_, kRootIno, "pending", 0755).ok());
+  clock_.Advance(std::chrono::seconds(static_cast<int>(config.dir_ttl) + 1));  // listed again
+  const uint64_t lists = memory_.counts().list;
+  auto names = ListNames(kRootIno);
+  EXPECT_GT(memory_.counts().list, lists);
+  EXPECT_NE(std::find(names.begin(), names.end(), "pending"), names.end());
+  EXPECT_TRUE(S_ISDIR(Attr(InoOf("pending")).attr.st_mode));
+  EXPECT_FALSE(memory_.HeadDirect("pending/").has_value());
+  faulty_.ClearFaults();
+  EXPECT_TRUE(fs_->FlushAll().ok());
+  EXPECT_TRUE(memory_.HeadDirect("pending/").has_value());
+}
+
+TEST_F(JournalTest, FsyncdirAndUnmountUploadPendingMarkersOrSayWhyNot) {
+  FsConfig config = DefaultConfig();
+  config.write_back = true;
+  MountJournaled(config);
+  ListNames(kRootIno);
+  faulty_.SetOffline(true);
+  auto now = fs_->Mkdir(caller_, kRootIno, "now", 0755);
+  ASSERT_TRUE(now.ok());
+  ASSERT_TRUE(fs_->Mkdir(caller_, kRootIno, "late", 0755).ok());
+  EXPECT_EQ(Err(fs_->FsyncDir(now->ino)), EIO);
+  EXPECT_NE(Err(fs_->FlushAll()), 0);  // reported, not dropped
+  faulty_.SetOffline(false);
+  EXPECT_TRUE(fs_->FsyncDir(now->ino).ok());
+  EXPECT_TRUE(memory_.HeadDirect("now/").has_value());
+  EXPECT_FALSE(memory_.HeadDirect("late/").has_value());
+  faulty_.SetOffline(true);
+  EXPECT_EQ(journal_->Markers()->size(), 1u);
+  faulty_.SetOffline(false);
+  EXPECT_TRUE(fs_->FlushAll().ok());
+  EXPECT_TRUE(memory_.HeadDirect("late/").has_value());
+  EXPECT_TRUE(journal_->Markers()->empty());
 }
 
 }  // namespace

@@ -281,5 +281,49 @@ TEST_F(CrashTest, WriteBackFsyncWaitsAndUnmountFlushes) {
   }
 }
 
+
+// Write-back folders: mkdir, chmod and chown return once journaled; a kill
+// before the markers went up loses none of them; fsync of a folder waits
+// for its marker and reports a failure.
+TEST_F(CrashTest, WriteBackFoldersSurviveAKillAndFsyncdirWaitsForTheMarker) {
+  ASSERT_NE(MountHere(",write_back"), nullptr);
+  ASSERT_TRUE(proxy_->AddRules(Stall("PUT", "")).ok());  // no upload can finish
+  ASSERT_EQ(::mkdir(P("wb-dir").c_str(), 0755), 0) << std::strerror(errno);
+  ASSERT_EQ(::mkdir(P("wb-dir/sub").c_str(), 0755), 0) << std::strerror(errno);
+  ASSERT_EQ(::chmod(P("wb-dir").c_str(), 0750), 0) << std::strerror(errno);
+  ASSERT_EQ(::chown(P("wb-dir").c_str(), 1234, 5678), 0) << std::strerror(errno);
+  ASSERT_TRUE(WriteWholeFile(P("wb-dir/sub/f.txt"), "kept").ok());
+  ASSERT_NO_FATAL_FAILURE(Kill());
+  EXPECT_FALSE(ObjectExists("wb-dir/"));
+
+  ASSERT_NE(MountHere(",write_back"), nullptr);
+  struct stat st;
+  ASSERT_EQ(::stat(P("wb-dir").c_str(), &st), 0) << std::strerror(errno);
+  EXPECT_EQ(st.st_mode, S_IFDIR | 0750u);
+  EXPECT_EQ(st.st_uid, 1234u);
+  EXPECT_EQ(st.st_gid, 5678u);
+  ASSERT_EQ(::stat(P("wb-dir/sub").c_str(), &st), 0) << std::strerror(errno);
+  EXPECT_TRUE(S_ISDIR(st.st_mode));
+  EXPECT_TRUE(Stored("wb-dir/sub/f.txt", "kept"));
+  EXPECT_TRUE(Stored("wb-dir/sub/", ""));
+  EXPECT_TRUE(Stored("wb-dir/", ""));
+  auto head = HeadObject("wb-dir/");
+  ASSERT_TRUE(head.ok()) << head.status().ToString();
+  EXPECT_EQ(head->user_metadata["mode"], std::to_string(S_IFDIR | 0750));
+  EXPECT_EQ(head->user_metadata["uid"], "1234");
+
+  ASSERT_TRUE(proxy_->AddRules(
+      R"([{"match": {"method": "PUT"}, "action": "status500", "count": 1000}])").ok());
+  ASSERT_EQ(::mkdir(P("synced-dir").c_str(), 0700), 0) << std::strerror(errno);
+  int fd = ::open(P("synced-dir").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  EXPECT_NE(::fsync(fd), 0) << "fsync of a folder must report its failed marker upload";
+  ASSERT_TRUE(proxy_->Reset().ok());
+  EXPECT_EQ(::fsync(fd), 0) << std::strerror(errno);
+  ::close(fd);
+  EXPECT_TRUE(ObjectExists("synced-dir/"));
+  ASSERT_TRUE(Unmount().ok());
+}
+
 }  // namespace
 }  // namespace pailfs::testing
