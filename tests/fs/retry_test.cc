@@ -1,10 +1,13 @@
 // Failures and concurrency: upload errors reach close(), staged data
 // survives and is uploaded later by the background retrier; FlushAll at
 // unmount; many threads working on different files at once.
+#include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <future>
 #include <thread>
 
+#include "src/fs/upload_retrier.h"
 #include "tests/fs/fs_test_util.h"
 
 namespace pailfs::testing {
@@ -181,6 +184,34 @@ TEST_F(RetryTest, SixteenThreadsOnDifferentFiles) {
   EXPECT_EQ(keys.size(), 16u * 8u + 1u);
   EXPECT_EQ(*memory_.GetDirect("work/t3_0.moved"), std::string(1000, 'd'));
   EXPECT_EQ(memory_.HeadDirect("work/t5_2")->user_metadata["mode"], "33152");
+}
+
+
+// A change made while its inode's attempt runs (the attempt may have read
+// the inode before it) gets an attempt of its own.
+TEST_F(RetryTest, AnInodeEnqueuedWhileItsAttemptRunsIsAttemptedAgain) {
+  std::atomic<int> attempts{0};
+  std::promise<void> started, release;
+  std::shared_future<void> released = release.get_future().share();
+  fs::UploadRetrier retrier(
+      &clock_, seconds(1), seconds(60),
+      [&](const fs::InodePtr&) {
+        if (++attempts == 1) {
+          started.set_value();
+          released.wait();
+        }
+        return Status::Ok();
+      },
+      milliseconds(5), 2);
+  auto inode = std::make_shared<fs::Inode>(42);
+  retrier.Enqueue(inode, true);
+  ASSERT_EQ(started.get_future().wait_for(seconds(5)), std::future_status::ready);
+  retrier.Enqueue(inode, true);  // while the first attempt runs
+  release.set_value();
+  EXPECT_TRUE(WaitFor([&] { return attempts == 2 && retrier.Pending().empty(); }));
+  std::this_thread::sleep_for(milliseconds(50));
+  EXPECT_EQ(attempts, 2);
+  retrier.Stop();
 }
 
 }  // namespace
