@@ -16,7 +16,10 @@ Control API on the same port, never forwarded:
        "param": ...}        # action-specific, see below
   GET  /__fault__/rules   the rules with their remaining counts
   GET  /__fault__/stats   {"requests", "by_method", "by_op", "bytes_in",
-                           "bytes_out", "faults"}
+                           "bytes_out", "faults", "last_at", "last_kept_at"}
+                          (last_at: time.monotonic() when the last request
+                          came; last_kept_at: the same for the last one whose
+                          path --timing-exclude does not match; None if none)
   POST /__fault__/reset   clears rules and stats
 
 Actions (all match fields are optional; regexes use re.search; the first
@@ -70,16 +73,18 @@ STOP = threading.Event()
 class State:
     """Rules and statistics shared by all connection threads."""
 
-    def __init__(self):
+    def __init__(self, timing_exclude=None):
         self.lock = threading.Lock()
         self.rules = []
+        self.timing_exclude = re.compile(timing_exclude) if timing_exclude else None
         self.reset()
 
     def reset(self):
         with self.lock:
             self.rules = []
             self.stats = {"requests": 0, "by_method": {}, "by_op": {}, "bytes_in": 0,
-                          "bytes_out": 0, "faults": {}}
+                          "bytes_out": 0, "faults": {}, "last_at": None,
+                          "last_kept_at": None}
 
     def add_rules(self, rules):
         if not isinstance(rules, list):
@@ -119,9 +124,13 @@ class State:
                 return r
         return None
 
-    def count_request(self, method, op, bytes_in):
+    def count_request(self, method, op, bytes_in, path=""):
+        now = time.monotonic()
         with self.lock:
             s = self.stats
+            s["last_at"] = now
+            if self.timing_exclude is None or not self.timing_exclude.search(path):
+                s["last_kept_at"] = now
             s["requests"] += 1
             s["by_method"][method] = s["by_method"].get(method, 0) + 1
             s["by_op"][op] = s["by_op"].get(op, 0) + 1
@@ -223,7 +232,7 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
             return self.control(path[len(CONTROL_PREFIX):], body)
         method = self.command.upper()
         self.server.state.count_request(method, s3_operation(method, path, query, self.headers),
-                                        len(body))
+                                        len(body), path)
         rule = self.server.state.take_rule(method, path, query)
         action = rule["action"] if rule else None
         param = rule["param"] if rule else None
@@ -444,6 +453,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--upstream", required=True, help="e.g. http://127.0.0.1:5000")
     ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--timing-exclude", default="",
+                    help="regex of request paths left out of stats' last_kept_at")
     args = ap.parse_args()
     upstream = urllib.parse.urlsplit(args.upstream)
     if upstream.scheme != "http" or not upstream.hostname:
@@ -451,7 +462,7 @@ def main():
 
     server = ProxyServer(("127.0.0.1", args.port), ProxyHandler)
     server.upstream = upstream
-    server.state = State()
+    server.state = State(args.timing_exclude or None)
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: STOP.set())
