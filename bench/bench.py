@@ -143,8 +143,8 @@ class S3rver:
 
 class Proxy:
     def __init__(self, py, upstream, latency_ms, logf):
-        # Requests for pailfs's folder summaries are left out of
-        # last_kept_at: a write row then says when the files were in.
+        # Writes of pailfs's folder summaries are left out of
+        # last_write_at: a write row then says when the files were in.
         self.p = subprocess.Popen([py, PROXY, "--upstream", upstream,
                                    "--timing-exclude", SUMMARY_PATH_RE],
                                   stdout=subprocess.PIPE, stderr=logf)
@@ -929,8 +929,8 @@ def run_group(a, fs, index, ep, group, deadline, logf, rows, notes):
             if w.writes and stats.get("last_at") is not None:
                 # The proxy's own clock (CLOCK_MONOTONIC, shared by processes).
                 row["late_s"] = max(0.0, stats["last_at"] - returned)
-                if stats.get("last_kept_at") is not None:
-                    row["late_files_s"] = max(0.0, stats["last_kept_at"] - returned)
+                if stats.get("last_write_at") is not None:
+                    row["late_files_s"] = max(0.0, stats["last_write_at"] - returned)
             row["out"] = out
             row["extra"] = w.extra(row) if w.extra and not err else done_note
             rows.append(watch.fill(row))
@@ -983,7 +983,8 @@ def write_table(a, wl, fss, rows, notes, sz, eps):
                 res += ", the last %.1f s after it" % r["late_s"]
                 files_s = r.get("late_files_s")
                 if files_s is not None and r["late_s"] - files_s >= 0.05:
-                    res += " (%.1f s without pailfs's folder summaries)" % files_s
+                    res += (" (the last write other than a folder summary %.1f s after it)"
+                            % files_s)
         other = "%d" % c["other"]
         if c["other_ops"]:
             other += " (" + ", ".join("%s %d" % kv for kv in sorted(c["other_ops"].items())) + ")"

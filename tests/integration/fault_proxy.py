@@ -16,10 +16,11 @@ Control API on the same port, never forwarded:
        "param": ...}        # action-specific, see below
   GET  /__fault__/rules   the rules with their remaining counts
   GET  /__fault__/stats   {"requests", "by_method", "by_op", "bytes_in",
-                           "bytes_out", "faults", "last_at", "last_kept_at"}
+                           "bytes_out", "faults", "last_at", "last_write_at"}
                           (last_at: time.monotonic() when the last request
-                          came; last_kept_at: the same for the last one whose
-                          path --timing-exclude does not match; None if none)
+                          came; last_write_at: the same for the last PUT,
+                          POST or DELETE whose path --timing-exclude does not
+                          match; None if none)
   POST /__fault__/reset   clears rules and stats
 
 Actions (all match fields are optional; regexes use re.search; the first
@@ -84,7 +85,7 @@ class State:
             self.rules = []
             self.stats = {"requests": 0, "by_method": {}, "by_op": {}, "bytes_in": 0,
                           "bytes_out": 0, "faults": {}, "last_at": None,
-                          "last_kept_at": None}
+                          "last_write_at": None}
 
     def add_rules(self, rules):
         if not isinstance(rules, list):
@@ -129,8 +130,9 @@ class State:
         with self.lock:
             s = self.stats
             s["last_at"] = now
-            if self.timing_exclude is None or not self.timing_exclude.search(path):
-                s["last_kept_at"] = now
+            if method in ("PUT", "POST", "DELETE") and (
+                    self.timing_exclude is None or not self.timing_exclude.search(path)):
+                s["last_write_at"] = now
             s["requests"] += 1
             s["by_method"][method] = s["by_method"].get(method, 0) + 1
             s["by_op"][op] = s["by_op"].get(op, 0) + 1
@@ -454,7 +456,7 @@ def main():
     ap.add_argument("--upstream", required=True, help="e.g. http://127.0.0.1:5000")
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--timing-exclude", default="",
-                    help="regex of request paths left out of stats' last_kept_at")
+                    help="regex of request paths left out of stats' last_write_at")
     args = ap.parse_args()
     upstream = urllib.parse.urlsplit(args.upstream)
     if upstream.scheme != "http" or not upstream.hostname:
