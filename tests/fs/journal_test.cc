@@ -225,8 +225,8 @@ TEST_F(JournalTest, WriteBackMkdirAndChmodUploadOneMarkerInTheBackground) {
   ASSERT_EQ(markers->size(), 1u);
   EXPECT_EQ(markers->front().key, "d/");
   EXPECT_EQ(markers->front().user_metadata.at("mode"), std::to_string(S_IFDIR | 0700));
+  const uint64_t puts = memory_.counts().put;  // tries while offline never reach it
   faulty_.SetOffline(false);
-  const uint64_t puts = memory_.counts().put;
   ASSERT_TRUE(WaitFor([&] {
     clock_.Advance(std::chrono::seconds(60));
     return memory_.HeadDirect("d/").has_value();
@@ -313,13 +313,11 @@ TEST_F(JournalTest, FsyncdirAndUnmountUploadPendingMarkersOrSayWhyNot) {
   ASSERT_TRUE(fs_->Mkdir(caller_, kRootIno, "late", 0755).ok());
   EXPECT_EQ(Err(fs_->FsyncDir(now->ino)), EIO);
   EXPECT_NE(Err(fs_->FlushAll()), 0);  // reported, not dropped
+  EXPECT_EQ(journal_->Markers()->size(), 2u);
   faulty_.SetOffline(false);
+  // (The retrier may upload "late" in the background from here on.)
   EXPECT_TRUE(fs_->FsyncDir(now->ino).ok());
   EXPECT_TRUE(memory_.HeadDirect("now/").has_value());
-  EXPECT_FALSE(memory_.HeadDirect("late/").has_value());
-  faulty_.SetOffline(true);
-  EXPECT_EQ(journal_->Markers()->size(), 1u);
-  faulty_.SetOffline(false);
   EXPECT_TRUE(fs_->FlushAll().ok());
   EXPECT_TRUE(memory_.HeadDirect("late/").has_value());
   EXPECT_TRUE(journal_->Markers()->empty());
