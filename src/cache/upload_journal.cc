@@ -117,17 +117,23 @@ Status LmdbUploadJournal::PutUpload(const JournaledUpload& upload) {
 
 Status LmdbUploadJournal::RemoveUpload(const std::string& stage) { return Remove(kUploads, stage); }
 
-Result<std::vector<JournaledUpload>> LmdbUploadJournal::Uploads() {
-  std::vector<JournaledUpload> out;
-  PAILFS_RETURN_IF_ERROR(Scan(kUploads, [&](std::string_view k, std::string_view v) {
-    std::optional<JournaledUpload> u = DecodeUpload(k, v);
-    if (u) {
-      out.push_back(std::move(*u));
+template <typename T, typename Decode>
+Result<std::vector<T>> LmdbUploadJournal::ScanRecords(const char* db, Decode decode,
+                                                      const char* what) {
+  std::vector<T> out;
+  PAILFS_RETURN_IF_ERROR(Scan(db, [&](std::string_view k, std::string_view v) {
+    std::optional<T> record = decode(k, v);
+    if (record) {
+      out.push_back(std::move(*record));
     } else {
-      PAILFS_LOG(kError) << "journal: unreadable record for staged file " << k;
+      PAILFS_LOG(kError) << "journal: unreadable record for " << what << " " << k;
     }
   }));
   return out;
+}
+
+Result<std::vector<JournaledUpload>> LmdbUploadJournal::Uploads() {
+  return ScanRecords<JournaledUpload>(kUploads, DecodeUpload, "staged file");
 }
 
 Status LmdbUploadJournal::AddMultipart(const JournaledMultipart& upload) {
@@ -169,16 +175,7 @@ Status LmdbUploadJournal::PutMarker(const JournaledMarker& marker) {
 Status LmdbUploadJournal::RemoveMarker(const std::string& key) { return Remove(kMarkers, key); }
 
 Result<std::vector<JournaledMarker>> LmdbUploadJournal::Markers() {
-  std::vector<JournaledMarker> out;
-  PAILFS_RETURN_IF_ERROR(Scan(kMarkers, [&](std::string_view k, std::string_view v) {
-    std::optional<JournaledMarker> m = DecodeMarker(k, v);
-    if (m) {
-      out.push_back(std::move(*m));
-    } else {
-      PAILFS_LOG(kError) << "journal: unreadable record for folder marker " << k;
-    }
-  }));
-  return out;
+  return ScanRecords<JournaledMarker>(kMarkers, DecodeMarker, "folder marker");
 }
 
 Status LmdbUploadJournal::Sync() {

@@ -50,6 +50,10 @@ class LmdbUploadJournal final : public UploadJournal {
   // Every (key, value) of `db`.
   Status Scan(const char* db,
               const std::function<void(std::string_view, std::string_view)>& each);
+  // Every record of `db` that `decode` reads; the others are logged as
+  // unreadable records for a `what`.
+  template <typename T, typename Decode>
+  Result<std::vector<T>> ScanRecords(const char* db, Decode decode, const char* what);
 
   std::unique_ptr<LmdbEnv> env_;
 };

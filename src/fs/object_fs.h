@@ -165,11 +165,13 @@ class ObjectFs final : public Filesystem {
   // Requires inode->mu: write-back close: the staged data and its journal
   // record made durable on local disk.
   Status CommitLocallyLocked(const InodePtr& inode);
-  // True when folder markers are written back (write_back with a journal).
-  bool DeferMarkers() const;
-  // Journals the marker of folder `path` with `w` and makes the record
-  // durable; the caller then marks its inode (MarkerPendingLocked).
-  Status JournalMarker(const std::string& path, const WriteOptions& w);
+  // Write-back (with a journal): journals the marker of folder `path` with
+  // `w`, makes the record durable and returns true; the caller then marks
+  // its inode (MarkerPendingLocked). False (a journal failure is logged):
+  // the caller uploads the marker itself.
+  bool DeferMarker(const std::string& path, const WriteOptions& w);
+  // PUTs the marker of folder `path` with `w` (last_modified: now).
+  Result<ObjectInfo> PutFolderMarker(const std::string& path, const WriteOptions& w);
   // Requires inode->mu: the folder's journaled marker waits for its
   // upload: the inode stays local and is queued for the retrier.
   void MarkerPendingLocked(const InodePtr& inode);

@@ -69,23 +69,17 @@ Status ObjectFs::ChangeMeta(const InodePtr& inode,
   bool memory_only = snap.detached || (inode->ino == kRootIno && config_.prefix.empty()) ||
                      (info.kind != Kind::kDir && info.etag.empty());
   if (!pending && !memory_only) {
-    if (info.kind == Kind::kDir && DeferMarkers() && inode->ino != kRootIno &&
-        JournalMarker(snap.path, w).ok()) {
+    if (info.kind == Kind::kDir) {
       info.dir_marker = true;
       info.content_type = w.content_type;
-      MarkerPendingLocked(inode);  // uploaded (with `info`) in the background
-      marker_deferred = true;
-    } else if (info.kind == Kind::kDir) {
-      std::string key = DirKeyOf(snap.path);
-      PAILFS_ASSIGN_OR_RETURN(std::string etag, store_->Put(key, BodySource::FromMemory(""), w));
-      info.etag = etag;
-      info.dir_marker = true;
-      info.content_type = w.content_type;
-      ObjectInfo marker;
-      marker.key = key;
-      marker.etag = etag;
-      marker.last_modified = clock_->Now();
-      dirs_.SetMarker(snap.path, marker);
+      if (inode->ino != kRootIno && DeferMarker(snap.path, w)) {
+        MarkerPendingLocked(inode);  // uploaded (with `info`) in the background
+        marker_deferred = true;
+      } else {
+        PAILFS_ASSIGN_OR_RETURN(ObjectInfo marker, PutFolderMarker(snap.path, w));
+        info.etag = marker.etag;
+        dirs_.SetMarker(snap.path, marker);
+      }
     } else {
       std::string key = FileKeyOf(snap.path);
       CopyOptions co;

@@ -150,17 +150,12 @@ Result<Entry> ObjectFs::Mkdir(const Caller& c, Ino parent, const std::string& na
   info.meta.mtime = info.meta.ctime = info.meta.atime = now;
   WriteOptions w = WriteOptionsFor(info);
   // Write-back: the marker is journaled now and uploaded in the background.
-  bool deferred = false;
-  if (DeferMarkers()) {
-    Status s = JournalMarker(path, w);
-    deferred = s.ok();
-    if (!deferred) {
-      PAILFS_LOG(kWarning) << "write-back: cannot journal the marker of \"" << path << "\" ("
-                           << s.ToString() << "); uploading it now";
-    }
-  }
+  const bool deferred = DeferMarker(path, w);
+  ObjectInfo marker;
   if (!deferred) {
-    PAILFS_ASSIGN_OR_RETURN(info.etag, store_->Put(dkey, BodySource::FromMemory(""), w));
+    PAILFS_ASSIGN_OR_RETURN(marker, PutFolderMarker(path, w));
+    marker.last_modified = info.last_modified;
+    info.etag = marker.etag;
   }
   InodePtr inode = inodes_.Create(path, info, 1, Mono());
   if (deferred) {
@@ -173,10 +168,6 @@ Result<Entry> ObjectFs::Mkdir(const Caller& c, Ino parent, const std::string& na
   CachedListing raw;  // replaces whatever an older folder of that name left stored
   raw.taken = info.last_modified;
   if (!deferred) {
-    ObjectInfo marker;
-    marker.key = dkey;
-    marker.etag = info.etag;
-    marker.last_modified = info.last_modified;
     empty.marker = marker;
     raw.objects.push_back(marker);
   }

@@ -11,15 +11,27 @@
 
 namespace pailfs::fs {
 
-bool ObjectFs::DeferMarkers() const { return config_.write_back && journal_ != nullptr; }
-
-Status ObjectFs::JournalMarker(const std::string& path, const WriteOptions& w) {
+bool ObjectFs::DeferMarker(const std::string& path, const WriteOptions& w) {
+  if (!config_.write_back || journal_ == nullptr) return false;
   JournaledMarker m;
   m.key = DirKeyOf(path);
   m.content_type = w.content_type;
   m.user_metadata = w.user_metadata;
-  PAILFS_RETURN_IF_ERROR(journal_->PutMarker(m));
-  return journal_->Sync();
+  Status s = journal_->PutMarker(m);
+  if (s.ok()) s = journal_->Sync();
+  if (!s.ok()) {
+    PAILFS_LOG(kWarning) << "write-back: cannot journal the marker of "" << path << "" ("
+                         << s.ToString() << "); uploading it now";
+  }
+  return s.ok();
+}
+
+Result<ObjectInfo> ObjectFs::PutFolderMarker(const std::string& path, const WriteOptions& w) {
+  ObjectInfo marker;
+  marker.key = DirKeyOf(path);
+  PAILFS_ASSIGN_OR_RETURN(marker.etag, store_->Put(marker.key, BodySource::FromMemory(""), w));
+  marker.last_modified = clock_->Now();
+  return marker;
 }
 
 void ObjectFs::MarkerPendingLocked(const InodePtr& inode) {
@@ -41,31 +53,22 @@ Status ObjectFs::UploadMarkerLocked(const InodePtr& inode) {
     }
     return Status::Ok();
   }
-  const std::string key = DirKeyOf(snap.path);
   WriteOptions w = WriteOptionsFor(snap.info);
-  PAILFS_ASSIGN_OR_RETURN(std::string etag, store_->Put(key, BodySource::FromMemory(""), w));
-  NodeInfo info = snap.info;
-  info.etag = etag;
-  info.dir_marker = true;
-  info.content_type = w.content_type;
-  info.user_metadata = w.user_metadata;
-  info.last_modified = clock_->Now();
+  PAILFS_ASSIGN_OR_RETURN(ObjectInfo marker, PutFolderMarker(snap.path, w));
+  NodeInfo info;
   inodes_.With(inode, [&](Inode& n) {
-    n.info.etag = info.etag;
+    n.info.etag = marker.etag;
     n.info.dir_marker = true;
-    n.info.content_type = info.content_type;
-    n.info.user_metadata = info.user_metadata;
-    n.info.last_modified = info.last_modified;
+    n.info.content_type = w.content_type;
+    n.info.user_metadata = w.user_metadata;
+    n.info.last_modified = marker.last_modified;
     n.local = false;
+    info = n.info;
   });
-  ObjectInfo marker;
-  marker.key = key;
-  marker.etag = etag;
-  marker.last_modified = info.last_modified;
   dirs_.SetMarker(snap.path, marker);
-  RememberWritten(key, info);
+  RememberWritten(marker.key, info);
   inode->marker_pending = false;
-  if (Status s = journal_->RemoveMarker(key); !s.ok()) {
+  if (Status s = journal_->RemoveMarker(marker.key); !s.ok()) {
     PAILFS_LOG(kWarning) << "journal: " << s.ToString();
   }
   return Status::Ok();
@@ -98,18 +101,10 @@ void ObjectFs::AdoptMarkers() {
     const bool in_prefix = m.key.size() > prefix.size() + 1 && m.key.back() == '/' &&
                            m.key.compare(0, prefix.size(), prefix) == 0;
     if (!in_prefix) {
-      // Another prefix's mount journaled it: upload it as it was recorded.
-      WriteOptions w;
-      w.content_type = m.content_type;
-      w.user_metadata = m.user_metadata;
-      Result<std::string> put = store_->Put(m.key, BodySource::FromMemory(""), w);
-      if (!put.ok()) {
-        PAILFS_LOG(kError) << "recovery: folder marker " << m.key
-                           << " could not be uploaded (tried again at the next mount): "
-                           << put.status().ToString();
-        continue;
-      }
-      (void)journal_->RemoveMarker(m.key);
+      // The journal is this mount identity's (prefix included): not ours to
+      // publish. Kept for the operator.
+      PAILFS_LOG(kError) << "recovery: journaled folder marker " << m.key
+                         << " lies outside this mount's prefix; left in the journal";
       continue;
     }
     const std::string path = m.key.substr(prefix.size(), m.key.size() - prefix.size() - 1);
