@@ -5,13 +5,14 @@
 #include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+
+#include "src/common/crc32c.h"
 
 namespace pailfs::cache {
 namespace {
@@ -80,8 +81,7 @@ std::optional<std::string> VersionOfFileName(std::string_view name) {
 }
 
 uint32_t BlockChecksum(std::string_view data) {
-  return static_cast<uint32_t>(
-      crc32_z(0, reinterpret_cast<const Bytef*>(data.data()), data.size()));
+  return Crc32c(data);
 }
 
 namespace {

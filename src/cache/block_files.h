@@ -40,8 +40,8 @@ uint64_t IndexOf(std::string_view block_id);
 std::string VersionRelPath(std::string_view version);
 std::optional<std::string> VersionOfFileName(std::string_view name);
 
-// CRC-32 (zlib) of a block: catches torn and damaged blocks; the cache
-// folder is private (0700), so the checksum need not resist tampering.
+// CRC-32C of a block: catches torn and damaged blocks; the cache folder is
+// private (0700), so the checksum need not resist tampering.
 uint32_t BlockChecksum(std::string_view data);
 
 // Writes `data` at `offset` of `path`, creating the file (0600) and its

@@ -23,7 +23,7 @@ constexpr char kFormatKey[] = "format";
 constexpr char kUsedKey[] = "used";
 constexpr uint64_t kDiskUnit = 4096;
 
-// Index record of a block: last-use tick, size, CRC-32 (host byte order:
+// Index record of a block: last-use tick, size, CRC-32C (host byte order:
 // the cache never leaves the machine).
 struct Record {
   uint64_t tick = 0;
@@ -65,7 +65,7 @@ uint64_t TickOf(std::string_view k) {
 uint64_t Charge(uint64_t size) { return (size + kDiskUnit - 1) / kDiskUnit * kDiskUnit; }
 
 std::string FormatOf(uint64_t block_size) {
-  return "pailfs-blocks-3:" + std::to_string(block_size);
+  return "pailfs-blocks-4:" + std::to_string(block_size);
 }
 
 // Address space for the index: generous (blocks of 4 KiB or less, half-full

@@ -3,7 +3,7 @@
 // version under `dir`/files, block i at offset i * block_size (block_files.h
 // says why).
 //
-// Databases: "blocks" (block id -> last use tick, size, CRC-32), "lru"
+// Databases: "blocks" (block id -> last use tick, size, CRC-32C), "lru"
 // (tick -> block id: the eviction order, oldest first), "info" (format and
 // block size; bytes in use). The size of every block counts rounded up to
 // 4 KiB (its disk footprint; the block size is a multiple of 4 KiB, so
