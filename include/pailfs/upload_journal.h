@@ -84,6 +84,11 @@ class UploadJournal {
 
   // Makes every record so far durable on disk (fsync).
   virtual Status Sync() = 0;
+
+  // The journal was found damaged when opened and started empty: records of
+  // an earlier mount may be lost, so staged files it does not name must be
+  // kept, not taken for leftovers.
+  virtual bool StartedAfresh() const { return false; }
 };
 
 }  // namespace pailfs

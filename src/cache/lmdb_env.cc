@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 
 #include "pailfs/log.h"
 
@@ -43,14 +44,14 @@ bool LooksDamaged(int rc) {
 
 Result<std::unique_ptr<LmdbEnv>> LmdbEnv::OpenOnce(const std::string& dir, size_t map_size,
                                                    const std::vector<std::string>& dbs,
-                                                   int* rc_out) {
+                                                   unsigned flags, int* rc_out) {
   std::unique_ptr<LmdbEnv> env(new LmdbEnv());
   env->dir_ = dir;
   int rc = mdb_env_create(&env->env_);
   if (rc == 0) rc = mdb_env_set_maxdbs(env->env_, static_cast<MDB_dbi>(dbs.size() + 1));
   if (rc == 0) rc = mdb_env_set_mapsize(env->env_, map_size);
   if (rc == 0) rc = mdb_env_set_maxreaders(env->env_, 512);
-  if (rc == 0) rc = mdb_env_open(env->env_, dir.c_str(), MDB_NOTLS | MDB_NOSYNC | MDB_NOMETASYNC, 0600);
+  if (rc == 0) rc = mdb_env_open(env->env_, dir.c_str(), flags, 0600);
   if (rc != 0) {
     *rc_out = rc;
     return LmdbStatus(rc, "cannot open the cache in " + dir);
@@ -76,16 +77,33 @@ Result<std::unique_ptr<LmdbEnv>> LmdbEnv::OpenOnce(const std::string& dir, size_
 }
 
 Result<std::unique_ptr<LmdbEnv>> LmdbEnv::Open(const std::string& dir, size_t map_size,
-                                               const std::vector<std::string>& dbs) {
+                                               const std::vector<std::string>& dbs,
+                                               Durability durability) {
   PAILFS_RETURN_IF_ERROR(MakeDirs(dir));
+  const bool journal = durability == Durability::kJournal;
+  const unsigned flags = MDB_NOTLS | MDB_NOMETASYNC | (journal ? 0u : unsigned{MDB_NOSYNC});
   int rc = 0;
-  auto env = OpenOnce(dir, map_size, dbs, &rc);
+  auto env = OpenOnce(dir, map_size, dbs, flags, &rc);
   if (env.ok() || !LooksDamaged(rc)) return env;
-  PAILFS_LOG(kWarning) << "the cache in " << dir << " is damaged (" << mdb_strerror(rc)
-                       << "); starting it afresh";
-  ::unlink((dir + "/data.mdb").c_str());
+  const std::string data = dir + "/data.mdb";
+  if (journal) {
+    const std::string aside = data + ".damaged-" + std::to_string(::time(nullptr));
+    if (::rename(data.c_str(), aside.c_str()) != 0) {
+      return Status::FromErrno(errno, "the journal " + data + " is damaged (" +
+                                          mdb_strerror(rc) + ") and cannot be moved aside: " +
+                                          std::strerror(errno));
+    }
+    PAILFS_LOG(kError) << "the journal " << data << " is damaged (" << mdb_strerror(rc)
+                       << "); moved to " << aside << " and started afresh";
+  } else {
+    PAILFS_LOG(kWarning) << "the cache in " << dir << " is damaged (" << mdb_strerror(rc)
+                         << "); starting it afresh";
+    ::unlink(data.c_str());
+  }
   ::unlink((dir + "/lock.mdb").c_str());
-  return OpenOnce(dir, map_size, dbs, &rc);
+  env = OpenOnce(dir, map_size, dbs, flags, &rc);
+  if (env.ok()) (*env)->started_afresh_ = true;
+  return env;
 }
 
 LmdbEnv::~LmdbEnv() {

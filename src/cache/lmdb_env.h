@@ -9,9 +9,17 @@
 //     them); writers keep them short.
 //   - An environment must not be used across fork(): open it in the process
 //     that uses it (the app opens it after daemonizing).
-//   - The environment is opened with MDB_NOSYNC: a process crash loses
-//     nothing, an OS crash may lose the last transactions; a file that then
-//     fails to open is deleted and created again (it is a cache).
+//   - A cache (Durability::kCache) is opened with MDB_NOSYNC: a process
+//     crash loses nothing, an OS crash may lose the last transactions or
+//     damage the file (LMDB reuses pages of the last synced state once two
+//     newer transactions exist); a file that then fails to open is deleted
+//     and created again (it is a cache).
+//   - A journal (Durability::kJournal) is opened with MDB_NOMETASYNC only:
+//     each commit fdatasyncs its pages before it writes the meta page, so
+//     an OS crash may undo the last commit but never damages the file;
+//     LmdbEnv::Sync after a commit makes that commit durable too. A journal
+//     that fails to open anyway (a bad disk) is moved aside, not deleted,
+//     and started_afresh() tells its user that records were lost.
 //
 // Thread-safety: LmdbEnv is safe to share between threads; a Txn is used by
 // one thread and destroyed (aborted) or committed before the call returns.
@@ -38,8 +46,10 @@ class LmdbEnv {
   // Opens (creating) the environment in `dir` (made 0700; files 0600) with
   // the named databases. A file that cannot be opened as LMDB is removed
   // and the environment made afresh.
+  enum class Durability { kCache, kJournal };
   static Result<std::unique_ptr<LmdbEnv>> Open(const std::string& dir, size_t map_size,
-                                               const std::vector<std::string>& dbs);
+                                               const std::vector<std::string>& dbs,
+                                               Durability durability = Durability::kCache);
   ~LmdbEnv();
   LmdbEnv(const LmdbEnv&) = delete;
   LmdbEnv& operator=(const LmdbEnv&) = delete;
@@ -47,14 +57,17 @@ class LmdbEnv {
   MDB_env* env() const { return env_; }
   MDB_dbi dbi(const std::string& name) const { return dbis_.at(name); }
   const std::string& dir() const { return dir_; }
+  // The file could not be opened and was replaced by an empty one.
+  bool started_afresh() const { return started_afresh_; }
 
  private:
   LmdbEnv() = default;
   static Result<std::unique_ptr<LmdbEnv>> OpenOnce(const std::string& dir, size_t map_size,
                                                    const std::vector<std::string>& dbs,
-                                                   int* rc_out);
+                                                   unsigned flags, int* rc_out);
   MDB_env* env_ = nullptr;
   std::string dir_;
+  bool started_afresh_ = false;
   std::map<std::string, MDB_dbi> dbis_;
 };
 

@@ -68,7 +68,8 @@ std::optional<JournaledMarker> DecodeMarker(std::string_view key, std::string_vi
 Result<std::unique_ptr<LmdbUploadJournal>> LmdbUploadJournal::Open(const std::string& dir,
                                                                    size_t map_size) {
   PAILFS_ASSIGN_OR_RETURN(std::unique_ptr<LmdbEnv> env,
-                          LmdbEnv::Open(dir, map_size, {kUploads, kMultipart, kRenames, kMarkers}));
+                          LmdbEnv::Open(dir, map_size, {kUploads, kMultipart, kRenames, kMarkers},
+                                        LmdbEnv::Durability::kJournal));
   return std::unique_ptr<LmdbUploadJournal>(new LmdbUploadJournal(std::move(env)));
 }
 
@@ -77,21 +78,59 @@ Status LmdbUploadJournal::Put(const char* db, const std::string& key, const std:
     return InvalidArgument(std::string("journal ") + db + ": key of " +
                            std::to_string(key.size()) + " bytes cannot be recorded");
   }
-  PAILFS_ASSIGN_OR_RETURN(Txn txn, Txn::Begin(*env_, true));
-  MDB_val k = Val(key), v = Val(value);
-  int rc = mdb_put(txn.get(), env_->dbi(db), &k, &v, 0);
-  if (rc != 0) return LmdbStatus(rc, std::string("journal ") + db);
-  return txn.Commit();
+  return Apply(db, key, &value);
 }
 
 Status LmdbUploadJournal::Remove(const char* db, const std::string& key) {
   if (key.empty() || key.size() > static_cast<size_t>(mdb_env_get_maxkeysize(env_->env()))) {
     return Status::Ok();  // never recorded
   }
+  return Apply(db, key, nullptr);
+}
+
+Status LmdbUploadJournal::Apply(const char* db, const std::string& key, const std::string* value) {
+  Change change{db, &key, value};
+  std::unique_lock<std::mutex> lock(group_mu_);
+  queue_.push_back(&change);
+  while (!change.done) {
+    if (committing_) {
+      group_cv_.wait(lock);
+      continue;
+    }
+    // This caller commits every change queued so far, its own included.
+    committing_ = true;
+    std::vector<Change*> batch;
+    batch.swap(queue_);
+    lock.unlock();
+    Status s = CommitChanges(batch);
+    if (!s.ok() && batch.size() > 1) {
+      // Each change gets its own answer (one full map must not fail the rest).
+      for (Change* c : batch) c->result = CommitChanges({c});
+    } else {
+      for (Change* c : batch) c->result = s;
+    }
+    lock.lock();
+    for (Change* c : batch) c->done = true;
+    committing_ = false;
+    group_cv_.notify_all();
+  }
+  return change.result;
+}
+
+Status LmdbUploadJournal::CommitChanges(const std::vector<Change*>& changes) {
   PAILFS_ASSIGN_OR_RETURN(Txn txn, Txn::Begin(*env_, true));
-  MDB_val k = Val(key);
-  int rc = mdb_del(txn.get(), env_->dbi(db), &k, nullptr);
-  if (rc != 0 && rc != MDB_NOTFOUND) return LmdbStatus(rc, std::string("journal ") + db);
+  for (const Change* c : changes) {
+    MDB_val k = Val(*c->key);
+    int rc;
+    if (c->value != nullptr) {
+      MDB_val v = Val(*c->value);
+      rc = mdb_put(txn.get(), env_->dbi(c->db), &k, &v, 0);
+    } else {
+      rc = mdb_del(txn.get(), env_->dbi(c->db), &k, nullptr);
+      if (rc == MDB_NOTFOUND) rc = 0;
+    }
+    if (rc != 0) return LmdbStatus(rc, std::string("journal ") + c->db);
+  }
   return txn.Commit();
 }
 

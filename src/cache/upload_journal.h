@@ -3,19 +3,30 @@
 //
 // Databases: "uploads" (staged file name -> JournaledUpload), "multipart"
 // (upload id -> key), "renames" (source folder path -> destination),
-// "markers" (folder marker key -> JournaledMarker). The
-// environment is written without a sync per transaction (a process crash
-// keeps every committed record: it is in the page cache); Sync() forces
-// them to disk (write-back close). Unlike the metadata cache, nothing here
-// is ever dropped to make room: a full map is an error the caller sees.
+// "markers" (folder marker key -> JournaledMarker). The environment is a
+// journal (LmdbEnv::Durability::kJournal): each commit fdatasyncs its pages,
+// so an OS crash can undo at most the last commit and never damages the
+// file; Sync() makes the last commit durable too (write-back close, mkdir).
+// A process crash keeps every committed record. Unlike the metadata cache,
+// nothing here is ever dropped to make room: a full map is an error the
+// caller sees.
 //
-// Thread-safety: every method may be called from any thread; each runs in
-// its own short LMDB transaction.
+// Group commit: each commit costs an fdatasync, so changes made at the same
+// time by several threads (uploads finishing, files closing) share one
+// transaction: a change waits while another caller commits, then commits
+// every change queued meanwhile. A call returns once its change is
+// committed, as before.
+//
+// Thread-safety: every method may be called from any thread. group_mu_
+// guards the queue; no LMDB call is made with it held.
 #pragma once
 
+#include <condition_variable>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "pailfs/upload_journal.h"
 #include "src/cache/lmdb_env.h"
@@ -42,11 +53,23 @@ class LmdbUploadJournal final : public UploadJournal {
   Status RemoveMarker(const std::string& key) override;
   Result<std::vector<JournaledMarker>> Markers() override;
   Status Sync() override;
+  bool StartedAfresh() const override { return env_->started_afresh(); }
 
  private:
   explicit LmdbUploadJournal(std::unique_ptr<LmdbEnv> env) : env_(std::move(env)) {}
   Status Put(const char* db, const std::string& key, const std::string& value);
   Status Remove(const char* db, const std::string& key);
+  // A put (value set) or delete (value null) of `key` in `db`, committed
+  // with whatever other changes are queued (see group commit above).
+  struct Change {
+    const char* db;
+    const std::string* key;
+    const std::string* value;
+    Status result = Status::Ok();
+    bool done = false;
+  };
+  Status Apply(const char* db, const std::string& key, const std::string* value);
+  Status CommitChanges(const std::vector<Change*>& changes);
   // Every (key, value) of `db`.
   Status Scan(const char* db,
               const std::function<void(std::string_view, std::string_view)>& each);
@@ -56,6 +79,10 @@ class LmdbUploadJournal final : public UploadJournal {
   Result<std::vector<T>> ScanRecords(const char* db, Decode decode, const char* what);
 
   std::unique_ptr<LmdbEnv> env_;
+  std::mutex group_mu_;
+  std::condition_variable group_cv_;  // a commit ended
+  std::vector<Change*> queue_;        // guarded by group_mu_: changes not yet committed
+  bool committing_ = false;           // guarded by group_mu_: a caller is committing
 };
 
 }  // namespace pailfs::cache

@@ -160,8 +160,13 @@ class ObjectFs final : public Filesystem {
   void UnjournalLocked(const InodePtr& inode);
   // Requires inode->mu: the staged data is about to change: under
   // write-back a committed version still waiting for its upload is
-  // uploaded first; the journal then says the data is being written.
+  // uploaded first; a committed record then says, durably, that the data
+  // is being written.
   Status BeforeChangeLocked(const InodePtr& inode);
+  // Requires inode->mu: after a write: unclosed data not yet recorded is
+  // recorded (as being written) once it reaches kJournalUnclosedFrom.
+  void JournalUnclosedLocked(const InodePtr& inode);
+  static constexpr uint64_t kJournalUnclosedFrom = 1ull << 20;
   // Requires inode->mu: write-back close: the staged data and its journal
   // record made durable on local disk.
   Status CommitLocallyLocked(const InodePtr& inode);

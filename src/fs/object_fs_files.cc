@@ -271,7 +271,6 @@ Result<Filesystem::Created> ObjectFs::Create(const Caller& c, Ino parent, const 
       inode->open->exclusive = true;
       inode->open->no_stream = true;  // a stream's completion would carry no condition
     }
-    if (!put_now) (void)BeforeChangeLocked(inode);  // journaled as being written
     auto handle = std::make_shared<Handle>(inode, flags);
     handle->etag = info.etag;
     {
@@ -337,6 +336,7 @@ Result<size_t> ObjectFs::Write(Ino, uint64_t fh, uint64_t offset, const char* da
   PAILFS_RETURN_IF_ERROR(of->staged->PWrite(data, size, offset));
   of->size = std::max<uint64_t>(of->size, offset + size);
   of->dirty = true;
+  JournalUnclosedLocked(inode);
   FeedStreamLocked(inode);
   timespec now = NowSpec();
   uint64_t new_size = of->size;

@@ -2,9 +2,11 @@
 // the write-back close, and the recovery of what a crash left undone.
 //
 // Invariant: a record marked committed describes the staged file's exact
-// content (a modification first marks the record as being written), so
-// recovery uploads only content a close or fsync asked for; content still
-// being written is moved aside, never published.
+// content (a modification first marks the record as being written, durably),
+// so recovery uploads only content a close or fsync asked for; content still
+// being written is moved aside, never published. Content nobody closed is
+// recorded from kJournalUnclosedFrom bytes on (smaller unclosed data is
+// dropped by the next mount, as a crash of the writer would lose it).
 #include <cerrno>
 #include <set>
 #include <unistd.h>
@@ -59,10 +61,25 @@ Status ObjectFs::BeforeChangeLocked(const InodePtr& inode) {
     // A write-back close promised this version: it goes up before it changes.
     PAILFS_RETURN_IF_ERROR(UploadLocked(inode));
   }
-  if (journal_ != nullptr && (!of->journaled || of->committed)) {
-    (void)JournalLocked(inode, false);  // logged; the data itself is staged
+  if (journal_ != nullptr && of->journaled && of->committed) {
+    // The record promises the staged content to the next mount: it must
+    // say "being written" on disk before that content changes (logged on
+    // failure; the data itself is staged).
+    if (JournalLocked(inode, false).ok()) (void)journal_->Sync();
   }
   return Status::Ok();
+}
+
+void ObjectFs::JournalUnclosedLocked(const InodePtr& inode) {
+  // Data nobody closed yet is recorded once there is enough of it to be
+  // worth setting aside after a crash: a file written and closed at once
+  // (the common case) costs one journal commit, at its close, instead of
+  // two (each commit is an fdatasync of the journal).
+  OpenFile* of = inode->open.get();
+  if (journal_ != nullptr && of && of->staged && !of->journaled &&
+      of->size >= kJournalUnclosedFrom) {
+    (void)JournalLocked(inode, false);  // logged
+  }
 }
 
 Status ObjectFs::CommitLocallyLocked(const InodePtr& inode) {
@@ -184,12 +201,32 @@ void ObjectFs::AdoptStagedFiles() {
     journaled.insert(u.stage);
     AdoptUpload(u);
   }
-  // Staged files nobody recorded held data already uploaded (or nothing).
+  // Staged files nobody recorded held data already uploaded (or nothing),
+  // unless the journal lost its records: then their destinations are
+  // unknown and they are kept for the operator.
+  const bool lost = journal_->StartedAfresh();
+  size_t kept = 0;
   for (const std::string& name : staging_->StageNames()) {
     if (journaled.count(name)) continue;
     const std::string path = staging_->dir() + "/" + name;
     if (::access((path + ".key").c_str(), F_OK) == 0) continue;  // kept for the operator
-    ::unlink(path.c_str());
+    if (!lost) {
+      ::unlink(path.c_str());
+      continue;
+    }
+    Result<std::string> moved = staging_->SetAside(name, "(unknown: the journal was damaged)");
+    if (moved.ok()) {
+      ++kept;
+    } else {
+      PAILFS_LOG(kError) << "recovery: " << moved.status().ToString() << "; " << path
+                         << " is left where it is";
+    }
+  }
+  if (kept > 0) {
+    PAILFS_LOG(kError) << "recovery: the journal was damaged, so the destinations of " << kept
+                       << " staged file(s) are unknown; they are kept in " << staging_->dir()
+                       << "/recovered: look at them, copy what is needed into the mount and "
+                          "delete them";
   }
 }
 

@@ -5,7 +5,11 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <string>
+#include <vector>
+#include <thread>
+#include <set>
 
 #include <gtest/gtest.h>
 
@@ -121,6 +125,67 @@ TEST_F(UploadJournalTest, AFolderPathTooLongForLmdbIsAnErrorNotADrop) {
   Status s = j->AddRename({std::string(600, 'x'), "y"});
   EXPECT_FALSE(s.ok());
   EXPECT_EQ(s.code(), Code::kInvalidArgument);
+}
+
+// Changes from many threads at once share commits; each call still returns
+// only once its own change is committed, and none is lost or misapplied.
+TEST_F(UploadJournalTest, ConcurrentChangesAreAllCommitted) {
+  auto j = Open();
+  ASSERT_NE(j, nullptr);
+  constexpr int kThreads = 8, kEach = 50;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        JournaledUpload u;
+        u.stage = "stage-" + std::to_string(t) + "-" + std::to_string(i);
+        u.key = "k" + std::to_string(i);
+        ASSERT_TRUE(j->PutUpload(u).ok());
+        // Every other record is removed again right away.
+        if (i % 2 == 1) {
+          ASSERT_TRUE(j->RemoveUpload(u.stage).ok());
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  auto uploads = j->Uploads();
+  ASSERT_TRUE(uploads.ok());
+  std::set<std::string> stages;
+  for (const auto& u : *uploads) stages.insert(u.stage);
+  EXPECT_EQ(stages.size(), static_cast<size_t>(kThreads * kEach / 2));
+  for (int t = 0; t < kThreads; ++t) {
+    for (int i = 0; i < kEach; i += 2) {
+      EXPECT_TRUE(stages.count("stage-" + std::to_string(t) + "-" + std::to_string(i)));
+    }
+  }
+  // A change the map cannot take fails alone, not the changes beside it.
+  JournaledUpload too_long;
+  too_long.stage = std::string(600, 's');
+  EXPECT_FALSE(j->PutUpload(too_long).ok());
+}
+
+TEST_F(UploadJournalTest, ADamagedJournalIsMovedAsideAndStartsAfresh) {
+  {
+    auto j = Open();
+    ASSERT_NE(j, nullptr);
+    EXPECT_FALSE(j->StartedAfresh());
+  }
+  {
+    std::ofstream garbage(dir_ + "/data.mdb", std::ios::binary | std::ios::trunc);
+    garbage << std::string(8192, 'x');
+  }
+  auto j = Open();
+  ASSERT_NE(j, nullptr);
+  EXPECT_TRUE(j->StartedAfresh());
+  EXPECT_TRUE(j->Uploads()->empty());
+  int damaged = 0;
+  for (auto& e : std::filesystem::directory_iterator(dir_)) {
+    if (e.path().filename().string().rfind("data.mdb.damaged-", 0) == 0) ++damaged;
+  }
+  EXPECT_EQ(damaged, 1);
+  j.reset();
+  EXPECT_FALSE(Open()->StartedAfresh());  // the new file opens cleanly
 }
 
 }  // namespace

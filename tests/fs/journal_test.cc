@@ -101,7 +101,9 @@ TEST_F(JournalTest, DataStillBeingWrittenIsSetAsideNotUploaded) {
   MountJournaled(DefaultConfig());
   auto c = fs_->Create(caller_, kRootIno, "half", 0644, O_RDWR | O_CREAT);
   ASSERT_TRUE(c.ok());
-  ASSERT_TRUE(fs_->Write(c->entry.ino, c->fh, 0, "half of it", 10).ok());
+  // Unclosed data is recorded from 1 MiB on (smaller is not worth a commit).
+  const std::string half = "half of it" + std::string(1 << 20, 'h');
+  ASSERT_TRUE(fs_->Write(c->entry.ino, c->fh, 0, half.data(), half.size()).ok());
   Crash();
 
   MountJournaled(DefaultConfig());
@@ -111,7 +113,7 @@ TEST_F(JournalTest, DataStillBeingWrittenIsSetAsideNotUploaded) {
   ASSERT_EQ(kept.size(), 1u);
   std::ifstream in(kept[0]);
   std::string body((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  EXPECT_EQ(body, "half of it");
+  EXPECT_EQ(body, half);
   EXPECT_TRUE(journal_->Uploads()->empty());
 }
 
@@ -157,6 +159,47 @@ TEST_F(JournalTest, StagedFilesNobodyRecordedAreRemoved) {
     if (e.path().filename().string().rfind("stage-", 0) == 0) ++staged;
   }
   EXPECT_EQ(staged, 0);
+}
+
+// A journal that cannot be opened (say a disk that lost writes) starts
+// empty; the staged files it named are then of unknown destination: they
+// are set aside for the operator, not taken for leftovers and deleted.
+TEST_F(JournalTest, StagedFilesOfADamagedJournalAreKeptForTheOperator) {
+  FsConfig config = DefaultConfig();
+  config.write_back = true;
+  MountJournaled(config);
+  auto c = fs_->Create(caller_, kRootIno, "precious", 0644, O_RDWR | O_CREAT);
+  ASSERT_TRUE(c.ok());
+  faulty_.SetOffline(true);  // the upload cannot happen before the crash
+  ASSERT_TRUE(fs_->Write(c->entry.ino, c->fh, 0, "acknowledged", 12).ok());
+  ASSERT_TRUE(fs_->Flush(c->entry.ino, c->fh).ok());  // close() returned: durable locally
+  Crash();
+  std::string data_mdb;
+  std::vector<std::filesystem::path> sidecars;
+  for (auto& e : std::filesystem::recursive_directory_iterator(tmp_dir_)) {
+    if (e.path().filename() == "data.mdb") data_mdb = e.path().string();
+    if (e.path().extension() == ".key") sidecars.push_back(e.path());
+  }
+  // Crash() runs the destructor, which labels the staged file with its key
+  // (kept for the operator); kill -9 leaves no label.
+  for (const auto& p : sidecars) std::filesystem::remove(p);
+  ASSERT_FALSE(data_mdb.empty());
+  {
+    std::ofstream garbage(data_mdb, std::ios::binary | std::ios::trunc);
+    garbage << std::string(8192, 'x');
+  }
+  MountJournaled(config);
+  EXPECT_TRUE(journal_->StartedAfresh());
+  std::vector<std::string> kept = Recovered();
+  ASSERT_EQ(kept.size(), 1u);
+  std::ifstream in(kept[0], std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(bytes, "acknowledged");
+  int damaged = 0;
+  for (auto& e : std::filesystem::directory_iterator(std::filesystem::path(data_mdb).parent_path())) {
+    if (e.path().filename().string().rfind("data.mdb.damaged-", 0) == 0) ++damaged;
+  }
+  EXPECT_EQ(damaged, 1);  // moved aside, not deleted
 }
 
 TEST_F(JournalTest, WriteBackCloseReturnsBeforeTheUploadAndFsyncWaitsForIt) {
