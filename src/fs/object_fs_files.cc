@@ -2,6 +2,7 @@
 #include <fcntl.h>
 
 #include <cerrno>
+#include <functional>
 #include <set>
 
 #include "pailfs/log.h"
@@ -423,11 +424,25 @@ Status ObjectFs::FlushAll() {
   for (InodePtr& p : retrier_->Pending()) all.push_back(p);
   std::set<Ino> seen;
   Status first;
+  // Once an upload has failed because the store cannot be reached (after
+  // the client's own retries), the rest are not tried: each would wait out
+  // the same retries, and an unmount with thousands of write-back files
+  // pending would take hours. They are kept (journaled, or labelled for the
+  // operator) like any upload that failed.
+  Status unreachable;
+  auto attempt = [&](const std::function<Status()>& upload) {
+    if (!unreachable.ok()) {
+      return Status(unreachable.code(), "not tried: " + unreachable.ToString());
+    }
+    Status s = upload();
+    if (s.code() == Code::kUnavailable || s.code() == Code::kDeadlineExceeded) unreachable = s;
+    return s;
+  };
   for (const InodePtr& inode : all) {
     if (!seen.insert(inode->ino).second) continue;
     std::lock_guard<std::mutex> lock(inode->mu);
     if (inode->marker_pending) {
-      Status s = UploadMarkerLocked(inode);
+      Status s = attempt([&] { return UploadMarkerLocked(inode); });
       if (!s.ok()) {
         PAILFS_LOG(kError) << "could not upload the marker of folder \""
                            << inodes_.Snap(inode).path
@@ -437,7 +452,7 @@ Status ObjectFs::FlushAll() {
       continue;
     }
     if (!inode->open || !inode->open->dirty) continue;
-    Status s = UploadLocked(inode);
+    Status s = attempt([&] { return UploadLocked(inode); });
     if (s.ok()) {
       MaybeDropStagedLocked(inode);
       continue;
@@ -457,7 +472,9 @@ Status ObjectFs::FlushAll() {
     }
     if (first.ok()) first = s;
   }
-  FlushSummaries(true);  // after the uploads: they are what it describes
+  // After the uploads: they are what it describes. (A summary is only a
+  // shortcut for readers; with the store unreachable it is not written.)
+  if (unreachable.ok()) FlushSummaries(true);
   if (journal_ != nullptr) SweepStaleIntents();
   return first;
 }

@@ -202,6 +202,40 @@ TEST_F(JournalTest, StagedFilesOfADamagedJournalAreKeptForTheOperator) {
   EXPECT_EQ(damaged, 1);  // moved aside, not deleted
 }
 
+// Unmount with the store unreachable: after the first upload that cannot
+// reach it, the rest are not tried (each would wait out the client's
+// retries: hours for thousands of write-back files); all stay journaled and
+// the next mount uploads them.
+TEST_F(JournalTest, UnmountWithTheStoreUnreachableStopsTryingAndKeepsEverything) {
+  FsConfig config = DefaultConfig();
+  config.write_back = true;
+  MountJournaled(config);
+  ListNames(kRootIno);  // new names are then known to be free without a request
+  faulty_.SetOffline(true);
+  for (int i = 0; i < 20; ++i) WriteFile("f" + std::to_string(i), "data " + std::to_string(i));
+  ASSERT_TRUE(fs_->Mkdir(caller_, kRootIno, "late", 0755).ok());
+  // Background attempts may be running: count only what FlushAll adds.
+  ASSERT_TRUE(WaitFor([&] { return faulty_.faults_injected() > 0; }));
+  const uint64_t before = faulty_.faults_injected();
+  EXPECT_NE(Err(fs_->FlushAll()), 0);
+  // The retrier (write_back_parallelism workers) may fail a few more
+  // meanwhile, but FlushAll itself tries once.
+  EXPECT_LE(faulty_.faults_injected() - before,
+            1u + static_cast<uint64_t>(config.write_back_parallelism));
+  EXPECT_EQ(journal_->Uploads()->size(), 20u);
+  Crash();
+  faulty_.SetOffline(false);
+  MountJournaled(config);
+  ASSERT_TRUE(WaitFor([&] {
+    clock_.Advance(std::chrono::seconds(60));
+    return journal_->Uploads()->empty() && journal_->Markers()->empty();
+  }));
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(memory_.GetDirect("f" + std::to_string(i)), "data " + std::to_string(i));
+  }
+  EXPECT_TRUE(memory_.HeadDirect("late/").has_value());
+}
+
 TEST_F(JournalTest, WriteBackCloseReturnsBeforeTheUploadAndFsyncWaitsForIt) {
   FsConfig config = DefaultConfig();
   config.write_back = true;

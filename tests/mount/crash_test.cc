@@ -282,6 +282,34 @@ TEST_F(CrashTest, WriteBackFsyncWaitsAndUnmountFlushes) {
 }
 
 
+// Unmount while the store keeps failing: the first upload that fails after
+// the client's retries stops the others from being tried (each would wait
+// out the same retries), so pailfs exits in bounded time with an error; all
+// the data stays journaled and the next mount uploads it.
+TEST_F(CrashTest, WriteBackUnmountWithTheStoreDownEndsAndTheNextMountUploads) {
+  // Four tries per request: about 0.7 s of back-off per failed upload, so
+  // trying the 200 uploads one by one would take over two minutes.
+  ASSERT_NE(MountHere(",write_back,retries=4"), nullptr);
+  ASSERT_TRUE(proxy_->AddRules(
+      R"([{"match": {"method": "PUT"}, "action": "status500", "count": 100000}])").ok());
+  constexpr int kFiles = 200;
+  for (int i = 0; i < kFiles; ++i) {
+    ASSERT_TRUE(WriteWholeFile(P("down-" + std::to_string(i)), "d" + std::to_string(i)).ok());
+  }
+  const auto start = std::chrono::steady_clock::now();
+  Status unmounted = Unmount();  // waits up to 60 s for pailfs to exit
+  EXPECT_LT(std::chrono::steady_clock::now() - start, seconds(60));
+  EXPECT_EQ(unmounted.code(), Code::kInternal) << unmounted.ToString();  // exit code 1
+  EXPECT_FALSE(ObjectExists("down-0"));
+
+  ASSERT_TRUE(proxy_->Reset().ok());
+  ASSERT_NE(MountHere(",write_back"), nullptr);
+  for (int i = 0; i < kFiles; ++i) {
+    EXPECT_TRUE(Stored("down-" + std::to_string(i), "d" + std::to_string(i)));
+  }
+  ASSERT_TRUE(Unmount().ok());
+}
+
 // Write-back folders: mkdir, chmod and chown return once journaled; a kill
 // before the markers went up loses none of them; fsync of a folder waits
 // for its marker and reports a failure.
