@@ -265,6 +265,8 @@ def filesystems(binary):
     def pailfs_argv(extra):
         def f(ep, bucket, mnt, work):
             opts = "endpoint=%s,cache_dir=%s,tmp_dir=%s" % (ep.url, work, work) + extra
+            if os.environ.get("PAILFS_BENCH_OPTS"):  # experiments: more -o options
+                opts += "," + os.environ["PAILFS_BENCH_OPTS"]
             return [binary, bucket, mnt, "-f", "-o", opts]
         return f
 
