@@ -163,6 +163,10 @@ class ObjectFs final : public Filesystem {
   // uploaded first; a committed record then says, durably, that the data
   // is being written.
   Status BeforeChangeLocked(const InodePtr& inode);
+  // Write-back symlink (write_back with a journal): `info` describes the
+  // new link (target included); returns once it is journaled and durable.
+  Result<Entry> SymlinkWriteBack(const std::string& dir, const std::string& name,
+                                 const NodeInfo& info);
   // Requires inode->mu: after a write: unclosed data not yet recorded is
   // recorded (as being written) once it reaches kJournalUnclosedFrom.
   void JournalUnclosedLocked(const InodePtr& inode);

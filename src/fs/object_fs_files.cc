@@ -99,6 +99,7 @@ Status ObjectFs::UploadLocked(const InodePtr& inode) {
     n.validated = n.confirmed = Mono();
   });
   dirs_.Upsert(ParentPath(snap.path), BaseName(snap.path), ListedFor(key, info));
+  if (info.kind == Kind::kSymlink) NoteSymlinkTarget(key, info.etag, info.symlink_target);
   RememberWritten(key, info);
   RepinHandlesLocked(inode, info.etag, info.size);
   return Status::Ok();

@@ -265,7 +265,19 @@ void ObjectFs::AdoptUpload(const JournaledUpload& u) {
   NodeInfo info;
   info.kind = Kind::kFile;
   ApplyHead(head, &info);
-  info.kind = Kind::kFile;
+  if (info.kind == Kind::kSymlink) {
+    // A write-back symlink: its staged data is the target.
+    std::string target(std::min<uint64_t>(u.size, 4095), '\0');
+    Result<size_t> got = (*staged)->PRead(target.data(), target.size(), 0);
+    if (!got.ok() || *got != target.size()) {
+      PAILFS_LOG(kError) << "recovery: cannot read the target of symlink " << u.key << ": "
+                         << (got.ok() ? std::string("short read") : got.status().ToString());
+      return;  // the record stays; the file is kept (not adopted)
+    }
+    info.symlink_target = std::move(target);
+  } else {
+    info.kind = Kind::kFile;
+  }
   // The version now stored under the key (a rename deletes it).
   if (Result<ObjectInfo> stored = store_->Head(u.key); stored.ok()) {
     info.etag = stored->etag;

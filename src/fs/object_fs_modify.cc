@@ -264,6 +264,12 @@ Result<Entry> ObjectFs::Symlink(const Caller& c, const std::string& target, Ino 
   info.meta.uid = c.uid;
   info.meta.gid = c.gid;
   info.meta.mtime = info.meta.ctime = info.meta.atime = now;
+  if (config_.write_back && journal_ != nullptr) {
+    Result<Entry> staged = SymlinkWriteBack(dir, name, info);
+    if (staged.ok()) return staged;
+    PAILFS_LOG(kWarning) << "symlink \"" << path << "\" cannot be written back ("
+                         << staged.status().ToString() << "); uploading it now";
+  }
   WriteOptions w = WriteOptionsFor(info);
   PAILFS_ASSIGN_OR_RETURN(info.etag, store_->Put(key, BodySource::FromMemory(target), w));
   info.user_metadata = w.user_metadata;
@@ -271,6 +277,37 @@ Result<Entry> ObjectFs::Symlink(const Caller& c, const std::string& target, Ino 
   dirs_.Upsert(dir, name, ListedFor(key, info));
   NoteSymlinkTarget(key, info.etag, target);
   RememberWritten(key, info);
+  return EntryOf(inode);
+}
+
+Result<Entry> ObjectFs::SymlinkWriteBack(const std::string& dir, const std::string& name,
+                                         const NodeInfo& info) {
+  // Like a write-back file: the target is the staged data, journaled as a
+  // committed upload (its metadata says symlink), made durable, then sent
+  // by the retrier; recovery after a crash takes it back as a symlink.
+  const std::string path = JoinPath(dir, name);
+  const std::string& target = info.symlink_target;
+  InodePtr inode = inodes_.Create(path, info, 1, Mono());
+  {
+    std::lock_guard<std::mutex> lock(inode->mu);
+    Status s = CreateStagedLocked(inode, true, false);
+    if (s.ok()) s = inode->open->staged->PWrite(target.data(), target.size(), 0);
+    if (s.ok()) {
+      inode->open->size = target.size();
+      inode->open->dirty = true;
+      s = CommitLocallyLocked(inode);
+    }
+    if (!s.ok()) {
+      if (inode->open) UnjournalLocked(inode);
+      inode->open.reset();
+      inodes_.With(inode, [](Inode& n) { n.local = false; });
+      inodes_.Detach(inode);
+      inodes_.Forget(inode->ino, 1);
+      return s;
+    }
+  }
+  dirs_.Upsert(dir, name, ListedFor(FileKeyOf(path), info));
+  retrier_->Enqueue(inode, true);
   return EntryOf(inode);
 }
 

@@ -236,6 +236,40 @@ TEST_F(JournalTest, UnmountWithTheStoreUnreachableStopsTryingAndKeepsEverything)
   EXPECT_TRUE(memory_.HeadDirect("late/").has_value());
 }
 
+// Write-back symlinks: ln -s returns once the link is journaled (it works
+// with the store offline), readlink answers at once; a crash before the
+// upload loses nothing: the next mount shows the link and uploads it with
+// its metadata.
+TEST_F(JournalTest, WriteBackSymlinksAreJournaledAndSurviveACrash) {
+  FsConfig config = DefaultConfig();
+  config.write_back = true;
+  MountJournaled(config);
+  ListNames(kRootIno);
+  faulty_.SetOffline(true);
+  auto link = fs_->Symlink(caller_, "some/target", kRootIno, "ln");
+  ASSERT_TRUE(link.ok()) << link.status().ToString();
+  EXPECT_TRUE(S_ISLNK(Attr(link->ino).attr.st_mode));
+  EXPECT_EQ(*fs_->Readlink(caller_, link->ino), "some/target");
+  EXPECT_EQ(journal_->Uploads()->size(), 1u);
+  Crash();
+
+  MountJournaled(config);  // still offline: shown from the journal
+  Ino ino = InoOf("ln");
+  ASSERT_NE(ino, 0u);
+  EXPECT_TRUE(S_ISLNK(Attr(ino).attr.st_mode));
+  EXPECT_EQ(*fs_->Readlink(caller_, ino), "some/target");
+  faulty_.SetOffline(false);
+  ASSERT_TRUE(WaitFor([&] {
+    clock_.Advance(std::chrono::seconds(60));
+    return memory_.GetDirect("ln").has_value();
+  }));
+  EXPECT_EQ(*memory_.GetDirect("ln"), "some/target");
+  auto head = memory_.HeadDirect("ln");
+  ASSERT_TRUE(head.has_value());
+  EXPECT_EQ(head->user_metadata["mode"], std::to_string(S_IFLNK | 0777));
+  EXPECT_TRUE(WaitFor([&] { return journal_->Uploads()->empty(); }));
+}
+
 TEST_F(JournalTest, WriteBackCloseReturnsBeforeTheUploadAndFsyncWaitsForIt) {
   FsConfig config = DefaultConfig();
   config.write_back = true;

@@ -310,9 +310,9 @@ TEST_F(CrashTest, WriteBackUnmountWithTheStoreDownEndsAndTheNextMountUploads) {
   ASSERT_TRUE(Unmount().ok());
 }
 
-// Write-back folders: mkdir, chmod and chown return once journaled; a kill
-// before the markers went up loses none of them; fsync of a folder waits
-// for its marker and reports a failure.
+// Write-back folders and symlinks: mkdir, chmod, chown and symlink return
+// once journaled; a kill before the markers and the link went up loses none
+// of them; fsync of a folder waits for its marker and reports a failure.
 TEST_F(CrashTest, WriteBackFoldersSurviveAKillAndFsyncdirWaitsForTheMarker) {
   ASSERT_NE(MountHere(",write_back"), nullptr);
   ASSERT_TRUE(proxy_->AddRules(Stall("PUT", "")).ok());  // no upload can finish
@@ -321,6 +321,7 @@ TEST_F(CrashTest, WriteBackFoldersSurviveAKillAndFsyncdirWaitsForTheMarker) {
   ASSERT_EQ(::chmod(P("wb-dir").c_str(), 0750), 0) << std::strerror(errno);
   ASSERT_EQ(::chown(P("wb-dir").c_str(), 1234, 5678), 0) << std::strerror(errno);
   ASSERT_TRUE(WriteWholeFile(P("wb-dir/sub/f.txt"), "kept").ok());
+  ASSERT_EQ(::symlink("sub/f.txt", P("wb-dir/ln").c_str()), 0) << std::strerror(errno);
   ASSERT_NO_FATAL_FAILURE(Kill());
   EXPECT_FALSE(ObjectExists("wb-dir/"));
 
@@ -333,6 +334,11 @@ TEST_F(CrashTest, WriteBackFoldersSurviveAKillAndFsyncdirWaitsForTheMarker) {
   ASSERT_EQ(::stat(P("wb-dir/sub").c_str(), &st), 0) << std::strerror(errno);
   EXPECT_TRUE(S_ISDIR(st.st_mode));
   EXPECT_TRUE(Stored("wb-dir/sub/f.txt", "kept"));
+  char target[64] = {};
+  ASSERT_EQ(::readlink(P("wb-dir/ln").c_str(), target, sizeof(target) - 1), 9)
+      << std::strerror(errno);
+  EXPECT_STREQ(target, "sub/f.txt");
+  EXPECT_TRUE(Stored("wb-dir/ln", "sub/f.txt"));
   EXPECT_TRUE(Stored("wb-dir/sub/", ""));
   EXPECT_TRUE(Stored("wb-dir/", ""));
   auto head = HeadObject("wb-dir/");
