@@ -45,6 +45,16 @@ class JournalTest : public FsTest {
     ASSERT_TRUE(fs.ok()) << fs.status().ToString();
     fs_ = std::move(fs).value();
   }
+  // A write-back mount whose root is listed (new names are then known to
+  // be free without a request), cut off from the store; returns its config.
+  FsConfig MountWriteBackOffline() {
+    FsConfig config = DefaultConfig();
+    config.write_back = true;
+    MountJournaled(config);
+    ListNames(kRootIno);
+    faulty_.SetOffline(true);
+    return config;
+  }
   // The filesystem goes away without FlushAll, as in a crash (the staged
   // files stay on disk, as they would after kill -9).
   void Crash() { fs_.reset(); }
@@ -207,11 +217,7 @@ TEST_F(JournalTest, StagedFilesOfADamagedJournalAreKeptForTheOperator) {
 // retries: hours for thousands of write-back files); all stay journaled and
 // the next mount uploads them.
 TEST_F(JournalTest, UnmountWithTheStoreUnreachableStopsTryingAndKeepsEverything) {
-  FsConfig config = DefaultConfig();
-  config.write_back = true;
-  MountJournaled(config);
-  ListNames(kRootIno);  // new names are then known to be free without a request
-  faulty_.SetOffline(true);
+  FsConfig config = MountWriteBackOffline();
   for (int i = 0; i < 20; ++i) WriteFile("f" + std::to_string(i), "data " + std::to_string(i));
   ASSERT_TRUE(fs_->Mkdir(caller_, kRootIno, "late", 0755).ok());
   // Background attempts may be running: count only what FlushAll adds.
@@ -241,11 +247,7 @@ TEST_F(JournalTest, UnmountWithTheStoreUnreachableStopsTryingAndKeepsEverything)
 // upload loses nothing: the next mount shows the link and uploads it with
 // its metadata.
 TEST_F(JournalTest, WriteBackSymlinksAreJournaledAndSurviveACrash) {
-  FsConfig config = DefaultConfig();
-  config.write_back = true;
-  MountJournaled(config);
-  ListNames(kRootIno);
-  faulty_.SetOffline(true);
+  FsConfig config = MountWriteBackOffline();
   auto link = fs_->Symlink(caller_, "some/target", kRootIno, "ln");
   ASSERT_TRUE(link.ok()) << link.status().ToString();
   EXPECT_TRUE(S_ISLNK(Attr(link->ino).attr.st_mode));
@@ -349,11 +351,7 @@ TEST_F(JournalTest, WriteBackMkdirAndChmodUploadOneMarkerInTheBackground) {
 }
 
 TEST_F(JournalTest, AWriteBackFolderACrashLeftIsShownAndUploadedByTheNextMount) {
-  FsConfig config = DefaultConfig();
-  config.write_back = true;
-  MountJournaled(config);
-  ListNames(kRootIno);
-  faulty_.SetOffline(true);
+  FsConfig config = MountWriteBackOffline();
   auto keep = fs_->Mkdir(caller_, kRootIno, "keep", 0750);
   ASSERT_TRUE(keep.ok());
   ASSERT_TRUE(fs_->Mkdir(caller_, keep->ino, "inner", 0700).ok());
@@ -373,11 +371,7 @@ TEST_F(JournalTest, AWriteBackFolderACrashLeftIsShownAndUploadedByTheNextMount) 
 }
 
 TEST_F(JournalTest, RmdirAndRenameOfAFolderWhoseMarkerIsPending) {
-  FsConfig config = DefaultConfig();
-  config.write_back = true;
-  MountJournaled(config);
-  ListNames(kRootIno);
-  faulty_.SetOffline(true);
+  MountWriteBackOffline();
   ASSERT_TRUE(fs_->Mkdir(caller_, kRootIno, "gone", 0755).ok());
   ASSERT_TRUE(fs_->Mkdir(caller_, kRootIno, "from", 0711).ok());
   faulty_.SetOffline(false);  // the failed tries wait for the clock: still pending
@@ -414,11 +408,7 @@ TEST_F(JournalTest, AFolderWaitingForItsMarkerStaysListedWhenTheListingIsTakenAg
 }
 
 TEST_F(JournalTest, FsyncdirAndUnmountUploadPendingMarkersOrSayWhyNot) {
-  FsConfig config = DefaultConfig();
-  config.write_back = true;
-  MountJournaled(config);
-  ListNames(kRootIno);
-  faulty_.SetOffline(true);
+  MountWriteBackOffline();
   auto now = fs_->Mkdir(caller_, kRootIno, "now", 0755);
   ASSERT_TRUE(now.ok());
   ASSERT_TRUE(fs_->Mkdir(caller_, kRootIno, "late", 0755).ok());
