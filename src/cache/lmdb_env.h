@@ -45,7 +45,7 @@ class LmdbEnv {
  public:
   // Opens (creating) the environment in `dir` (made 0700; files 0600) with
   // the named databases. A file that cannot be opened as LMDB is removed
-  // and the environment made afresh.
+  // (a cache) or moved aside (a journal) and the environment made afresh.
   enum class Durability { kCache, kJournal };
   static Result<std::unique_ptr<LmdbEnv>> Open(const std::string& dir, size_t map_size,
                                                const std::vector<std::string>& dbs,

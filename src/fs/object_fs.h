@@ -158,6 +158,12 @@ class ObjectFs final : public Filesystem {
   Status JournalLocked(const InodePtr& inode, bool committed);
   // Requires inode->mu: forgets the journal record of the staged data.
   void UnjournalLocked(const InodePtr& inode);
+  // Write-back is on and has its journal: closes, folders and symlinks are
+  // made durable locally and uploaded in the background.
+  bool WritesBack() const { return config_.write_back && journal_ != nullptr; }
+  // Requires inode->mu: a new inode whose creation failed before the
+  // kernel heard of it: its staged state is dropped and its name freed.
+  void DropNewInodeLocked(const InodePtr& inode);
   // Requires inode->mu: the staged data is about to change: under
   // write-back a committed version still waiting for its upload is
   // uploaded first; a committed record then says, durably, that the data

@@ -2,7 +2,6 @@
 #include <fcntl.h>
 
 #include <cerrno>
-#include <functional>
 #include <set>
 
 #include "pailfs/log.h"
@@ -103,6 +102,13 @@ Status ObjectFs::UploadLocked(const InodePtr& inode) {
   RememberWritten(key, info);
   RepinHandlesLocked(inode, info.etag, info.size);
   return Status::Ok();
+}
+
+void ObjectFs::DropNewInodeLocked(const InodePtr& inode) {
+  UnjournalLocked(inode);
+  inode->open.reset();
+  inodes_.With(inode, [](Inode& n) { n.local = false; });
+  inodes_.Detach(inode);
 }
 
 void ObjectFs::MaybeDropStagedLocked(const InodePtr& inode) {
@@ -241,7 +247,7 @@ Result<Filesystem::Created> ObjectFs::Create(const Caller& c, Ino parent, const 
   // O_EXCL creates the object at once (If-None-Match: *), so it is exclusive
   // across hosts; under write-back the first upload carries the condition
   // instead (exclusive on this host at once, across hosts at the upload).
-  const bool put_now = excl && !(config_.write_back && journal_ != nullptr);
+  const bool put_now = excl && !WritesBack();
   if (put_now) {
     WriteOptions w = WriteOptionsFor(info);
     w.if_none_match = true;
@@ -263,9 +269,7 @@ Result<Filesystem::Created> ObjectFs::Create(const Caller& c, Ino parent, const 
     std::lock_guard<std::mutex> lock(inode->mu);
     Status staged = EnsureStagedLocked(inode, true);
     if (!staged.ok()) {
-      inode->open.reset();
-      inodes_.With(inode, [](Inode& n) { n.local = false; });
-      inodes_.Detach(inode);
+      DropNewInodeLocked(inode);
       return staged;
     }
     inode->open->dirty = !put_now;
@@ -356,7 +360,7 @@ Status ObjectFs::Flush(Ino, uint64_t fh) {
   const InodePtr& inode = handle->inode;
   std::lock_guard<std::mutex> lock(inode->mu);
   OpenFile* of = inode->open.get();
-  if (config_.write_back && journal_ != nullptr && of && of->dirty && of->staged) {
+  if (WritesBack() && of && of->dirty && of->staged) {
     // Write-back: durable on local disk now, uploaded in the background
     // (queued at the last Release).
     Status s = CommitLocallyLocked(inode);
@@ -431,7 +435,7 @@ Status ObjectFs::FlushAll() {
   // pending would take hours. They are kept (journaled, or labelled for the
   // operator) like any upload that failed.
   Status unreachable;
-  auto attempt = [&](const std::function<Status()>& upload) {
+  auto attempt = [&](auto&& upload) {
     if (!unreachable.ok()) {
       return Status(unreachable.code(), "not tried: " + unreachable.ToString());
     }

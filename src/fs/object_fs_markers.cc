@@ -12,7 +12,7 @@
 namespace pailfs::fs {
 
 bool ObjectFs::DeferMarker(const std::string& path, const WriteOptions& w) {
-  if (!config_.write_back || journal_ == nullptr) return false;
+  if (!WritesBack()) return false;
   JournaledMarker m;
   m.key = DirKeyOf(path);
   m.content_type = w.content_type;

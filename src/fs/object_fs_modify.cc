@@ -264,7 +264,7 @@ Result<Entry> ObjectFs::Symlink(const Caller& c, const std::string& target, Ino 
   info.meta.uid = c.uid;
   info.meta.gid = c.gid;
   info.meta.mtime = info.meta.ctime = info.meta.atime = now;
-  if (config_.write_back && journal_ != nullptr) {
+  if (WritesBack()) {
     Result<Entry> staged = SymlinkWriteBack(dir, name, info);
     if (staged.ok()) return staged;
     PAILFS_LOG(kWarning) << "symlink \"" << path << "\" cannot be written back ("
@@ -287,7 +287,7 @@ Result<Entry> ObjectFs::SymlinkWriteBack(const std::string& dir, const std::stri
   // by the retrier; recovery after a crash takes it back as a symlink.
   const std::string path = JoinPath(dir, name);
   const std::string& target = info.symlink_target;
-  InodePtr inode = inodes_.Create(path, info, 1, Mono());
+  InodePtr inode = inodes_.Create(path, info, 0, Mono());
   {
     std::lock_guard<std::mutex> lock(inode->mu);
     Status s = CreateStagedLocked(inode, true, false);
@@ -298,16 +298,13 @@ Result<Entry> ObjectFs::SymlinkWriteBack(const std::string& dir, const std::stri
       s = CommitLocallyLocked(inode);
     }
     if (!s.ok()) {
-      if (inode->open) UnjournalLocked(inode);
-      inode->open.reset();
-      inodes_.With(inode, [](Inode& n) { n.local = false; });
-      inodes_.Detach(inode);
-      inodes_.Forget(inode->ino, 1);
+      DropNewInodeLocked(inode);
       return s;
     }
   }
   dirs_.Upsert(dir, name, ListedFor(FileKeyOf(path), info));
   retrier_->Enqueue(inode, true);
+  inodes_.AddLookups(inode->ino, 1);
   return EntryOf(inode);
 }
 

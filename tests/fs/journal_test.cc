@@ -45,12 +45,17 @@ class JournalTest : public FsTest {
     ASSERT_TRUE(fs.ok()) << fs.status().ToString();
     fs_ = std::move(fs).value();
   }
-  // A write-back mount whose root is listed (new names are then known to
-  // be free without a request), cut off from the store; returns its config.
-  FsConfig MountWriteBackOffline() {
+  // A write-back mount (on the test's staging directory); returns its config.
+  FsConfig MountWriteBack() {
     FsConfig config = DefaultConfig();
     config.write_back = true;
     MountJournaled(config);
+    return config;
+  }
+  // A write-back mount whose root is listed (new names are then known to
+  // be free without a request), cut off from the store; returns its config.
+  FsConfig MountWriteBackOffline() {
+    FsConfig config = MountWriteBack();
     ListNames(kRootIno);
     faulty_.SetOffline(true);
     return config;
@@ -175,9 +180,7 @@ TEST_F(JournalTest, StagedFilesNobodyRecordedAreRemoved) {
 // empty; the staged files it named are then of unknown destination: they
 // are set aside for the operator, not taken for leftovers and deleted.
 TEST_F(JournalTest, StagedFilesOfADamagedJournalAreKeptForTheOperator) {
-  FsConfig config = DefaultConfig();
-  config.write_back = true;
-  MountJournaled(config);
+  FsConfig config = MountWriteBack();
   auto c = fs_->Create(caller_, kRootIno, "precious", 0644, O_RDWR | O_CREAT);
   ASSERT_TRUE(c.ok());
   faulty_.SetOffline(true);  // the upload cannot happen before the crash
@@ -273,9 +276,7 @@ TEST_F(JournalTest, WriteBackSymlinksAreJournaledAndSurviveACrash) {
 }
 
 TEST_F(JournalTest, WriteBackCloseReturnsBeforeTheUploadAndFsyncWaitsForIt) {
-  FsConfig config = DefaultConfig();
-  config.write_back = true;
-  MountJournaled(config);
+  MountWriteBack();
   auto c = fs_->Create(caller_, kRootIno, "wb", 0644, O_RDWR | O_CREAT);
   ASSERT_TRUE(c.ok());
   faulty_.SetOffline(true);
@@ -297,9 +298,7 @@ TEST_F(JournalTest, WriteBackCloseReturnsBeforeTheUploadAndFsyncWaitsForIt) {
 // upload; losing that race keeps this mount's data on disk (never dropped)
 // and leaves the other client's object alone.
 TEST_F(JournalTest, WriteBackExclusiveCreateIsCheckedAtTheUpload) {
-  FsConfig config = DefaultConfig();
-  config.write_back = true;
-  MountJournaled(config);
+  MountWriteBack();
   auto c = fs_->Create(caller_, kRootIno, "lock", 0644, O_RDWR | O_CREAT | O_EXCL);
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(memory_.counts().put, 0u);  // nothing sent at create
@@ -321,9 +320,7 @@ TEST_F(JournalTest, WriteBackExclusiveCreateIsCheckedAtTheUpload) {
 // Write-back folders: mkdir and metadata changes of a folder are journaled
 // and their marker uploaded in the background (one PUT for several changes).
 TEST_F(JournalTest, WriteBackMkdirAndChmodUploadOneMarkerInTheBackground) {
-  FsConfig config = DefaultConfig();
-  config.write_back = true;
-  MountJournaled(config);
+  MountWriteBack();
   ListNames(kRootIno);       // mkdir asks the listing whether the name is free
   faulty_.SetOffline(true);  // nothing else of this needs the store
   auto d = fs_->Mkdir(caller_, kRootIno, "d", 0755);
@@ -388,9 +385,7 @@ TEST_F(JournalTest, RmdirAndRenameOfAFolderWhoseMarkerIsPending) {
 }
 
 TEST_F(JournalTest, AFolderWaitingForItsMarkerStaysListedWhenTheListingIsTakenAgain) {
-  FsConfig config = DefaultConfig();
-  config.write_back = true;
-  MountJournaled(config);
+  FsConfig config = MountWriteBack();
   ListNames(kRootIno);
   faulty_.FailKeys([](const std::string& key) { return !key.empty() && key.back() == '/'; },
                    Status(Code::kUnavailable, "marker PUTs fail"), StoreOp::kPut);
