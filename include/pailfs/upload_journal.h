@@ -23,6 +23,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -42,6 +43,11 @@ struct JournaledUpload {
   uint64_t base_len = 0;
   std::string content_type;
   std::map<std::string, std::string> user_metadata;
+  // The staged content itself, for a small committed file (write-back
+  // close): the record then carries the data, so one journal sync makes
+  // both durable and the staged file needs none; recovery writes the staged
+  // file again from it (a power loss may have lost the file's data).
+  std::optional<std::string> content;
 };
 
 struct JournaledMultipart {
@@ -84,6 +90,11 @@ class UploadJournal {
 
   // Makes every record so far durable on disk (fsync).
   virtual Status Sync() = 0;
+
+  // Whether a record may carry `bytes` more of content (JournaledUpload::
+  // content): the journal keeps a budget for it so that it never fills up
+  // with data (a full journal could not even delete records).
+  virtual bool RoomForContent(uint64_t bytes) = 0;
 
   // The journal was found damaged when opened and started empty: records of
   // an earlier mount may be lost, so staged files it does not name must be

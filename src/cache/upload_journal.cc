@@ -1,5 +1,6 @@
 #include "src/cache/upload_journal.h"
 
+#include <algorithm>
 #include <optional>
 
 #include "pailfs/log.h"
@@ -12,7 +13,10 @@ constexpr const char* kUploads = "uploads";
 constexpr const char* kMultipart = "multipart";
 constexpr const char* kRenames = "renames";
 constexpr const char* kMarkers = "markers";
-constexpr unsigned char kUploadFormat = 1;
+// Format 2 adds the optional content; format 1 records (no content) are
+// still read.
+constexpr unsigned char kUploadFormat = 2;
+constexpr unsigned char kUploadFormatWithoutContent = 1;
 constexpr unsigned char kMarkerFormat = 1;
 
 std::string EncodeUpload(const JournaledUpload& u) {
@@ -26,6 +30,8 @@ std::string EncodeUpload(const JournaledUpload& u) {
   w.U64(u.base_len);
   w.Str(u.content_type);
   w.Map(u.user_metadata);
+  w.U8(u.content ? 1 : 0);
+  if (u.content) w.Str(*u.content);
   return w.Take();
 }
 
@@ -34,11 +40,22 @@ std::optional<JournaledUpload> DecodeUpload(std::string_view stage, std::string_
   JournaledUpload u;
   u.stage = std::string(stage);
   unsigned char format, committed;
-  if (!r.U8(&format) || format != kUploadFormat || !r.Str(&u.key) || !r.U8(&committed) ||
-      !r.U64(&u.size) || !r.Str(&u.base_key) || !r.Str(&u.base_etag) || !r.U64(&u.base_len) ||
-      !r.Str(&u.content_type) || !r.Map(&u.user_metadata) || !r.done()) {
+  if (!r.U8(&format) || (format != kUploadFormat && format != kUploadFormatWithoutContent) ||
+      !r.Str(&u.key) || !r.U8(&committed) || !r.U64(&u.size) || !r.Str(&u.base_key) ||
+      !r.Str(&u.base_etag) || !r.U64(&u.base_len) || !r.Str(&u.content_type) ||
+      !r.Map(&u.user_metadata)) {
     return std::nullopt;
   }
+  if (format == kUploadFormat) {
+    unsigned char has_content;
+    if (!r.U8(&has_content)) return std::nullopt;
+    if (has_content != 0) {
+      std::string content;
+      if (!r.Str(&content) || content.size() != u.size) return std::nullopt;
+      u.content = std::move(content);
+    }
+  }
+  if (!r.done()) return std::nullopt;
   u.committed = committed != 0;
   return u;
 }
@@ -66,11 +83,25 @@ std::optional<JournaledMarker> DecodeMarker(std::string_view key, std::string_vi
 }  // namespace
 
 Result<std::unique_ptr<LmdbUploadJournal>> LmdbUploadJournal::Open(const std::string& dir,
-                                                                   size_t map_size) {
+                                                                   size_t map_size,
+                                                                   size_t content_budget) {
   PAILFS_ASSIGN_OR_RETURN(std::unique_ptr<LmdbEnv> env,
                           LmdbEnv::Open(dir, map_size, {kUploads, kMultipart, kRenames, kMarkers},
                                         LmdbEnv::Durability::kJournal));
-  return std::unique_ptr<LmdbUploadJournal>(new LmdbUploadJournal(std::move(env)));
+  return std::unique_ptr<LmdbUploadJournal>(
+      new LmdbUploadJournal(std::move(env), std::min(content_budget, map_size / 4)));
+}
+
+bool LmdbUploadJournal::RoomForContent(uint64_t bytes) {
+  // The pages the upload records take now (content included), a read
+  // transaction's worth of work: no write waits for it.
+  Result<Txn> txn = Txn::Begin(*env_, false);
+  if (!txn.ok()) return false;
+  MDB_stat st;
+  if (mdb_stat(txn->get(), env_->dbi(kUploads), &st) != 0) return false;
+  const uint64_t used =
+      (st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages) * uint64_t{st.ms_psize};
+  return used + bytes <= content_budget_;
 }
 
 Status LmdbUploadJournal::Put(const char* db, const std::string& key, const std::string& value) {

@@ -1,7 +1,8 @@
 // LmdbUploadJournal: the UploadJournal of one staging directory, an LMDB
 // environment in its own directory (files 0600, directory 0700).
 //
-// Databases: "uploads" (staged file name -> JournaledUpload), "multipart"
+// Databases: "uploads" (staged file name -> JournaledUpload, with the
+// content of small files written back: RoomForContent), "multipart"
 // (upload id -> key), "renames" (source folder path -> destination),
 // "markers" (folder marker key -> JournaledMarker). The environment is a
 // journal (LmdbEnv::Durability::kJournal): each commit fdatasyncs its pages,
@@ -36,9 +37,14 @@ namespace pailfs::cache {
 class LmdbUploadJournal final : public UploadJournal {
  public:
   static constexpr size_t kDefaultMapSize = size_t{1} << 30;  // address space, not disk
+  // Upload records may hold this much in all (content included) before
+  // RoomForContent says no; at most a quarter of the map, so that the rest
+  // stays free for records and for LMDB's copy-on-write pages.
+  static constexpr size_t kDefaultContentBudget = size_t{64} << 20;
 
-  static Result<std::unique_ptr<LmdbUploadJournal>> Open(const std::string& dir,
-                                                         size_t map_size = kDefaultMapSize);
+  static Result<std::unique_ptr<LmdbUploadJournal>> Open(
+      const std::string& dir, size_t map_size = kDefaultMapSize,
+      size_t content_budget = kDefaultContentBudget);
 
   Status PutUpload(const JournaledUpload& upload) override;
   Status RemoveUpload(const std::string& stage) override;
@@ -53,10 +59,12 @@ class LmdbUploadJournal final : public UploadJournal {
   Status RemoveMarker(const std::string& key) override;
   Result<std::vector<JournaledMarker>> Markers() override;
   Status Sync() override;
+  bool RoomForContent(uint64_t bytes) override;
   bool StartedAfresh() const override { return env_->started_afresh(); }
 
  private:
-  explicit LmdbUploadJournal(std::unique_ptr<LmdbEnv> env) : env_(std::move(env)) {}
+  LmdbUploadJournal(std::unique_ptr<LmdbEnv> env, size_t content_budget)
+      : env_(std::move(env)), content_budget_(content_budget) {}
   Status Put(const char* db, const std::string& key, const std::string& value);
   Status Remove(const char* db, const std::string& key);
   // A put (value set) or delete (value null) of `key` in `db`, committed
@@ -79,6 +87,7 @@ class LmdbUploadJournal final : public UploadJournal {
   Result<std::vector<T>> ScanRecords(const char* db, Decode decode, const char* what);
 
   std::unique_ptr<LmdbEnv> env_;
+  const size_t content_budget_;
   std::mutex group_mu_;
   std::condition_variable group_cv_;  // a commit ended
   std::vector<Change*> queue_;        // guarded by group_mu_: changes not yet committed

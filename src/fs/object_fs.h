@@ -134,6 +134,10 @@ class ObjectFs final : public Filesystem {
   Result<StatFs> StatFilesystem() override;
   Status FlushAll() override;
 
+  // A write-back close keeps files up to this size in their journal record
+  // (CommitLocallyLocked).
+  static constexpr uint64_t kJournalContentMax = 64 * 1024;
+
  private:
   using SteadyTime = std::chrono::steady_clock::time_point;
 
@@ -178,7 +182,9 @@ class ObjectFs final : public Filesystem {
   void JournalUnclosedLocked(const InodePtr& inode);
   static constexpr uint64_t kJournalUnclosedFrom = 1ull << 20;
   // Requires inode->mu: write-back close: the staged data and its journal
-  // record made durable on local disk.
+  // record made durable on local disk. Content up to kJournalContentMax
+  // goes into the record itself (one journal sync instead of a sync of the
+  // staged file too), while the journal has room for it.
   Status CommitLocallyLocked(const InodePtr& inode);
   // Write-back (with a journal): journals the marker of folder `path` with
   // `w`, makes the record durable and returns true; the caller then marks

@@ -34,7 +34,23 @@ Status ObjectFs::JournalLocked(const InodePtr& inode, bool committed) {
   u.base_len = of->base.len;
   u.content_type = w.content_type;
   u.user_metadata = w.user_metadata;
-  Status s = journal_->PutUpload(u);
+  Status s;
+  if (committed && of->content_journaled) {
+    // A record that carries the content keeps carrying it (the staged
+    // file was not synced); the content has not changed since (a change
+    // first records "being written").
+    std::string content(of->size, '\0');
+    Result<size_t> got = of->staged->PRead(content.data(), content.size(), 0);
+    if (!got.ok()) {
+      s = got.status();
+    } else if (*got != content.size()) {
+      s = Internal("staged file " + of->staged->path() + " is shorter than " +
+                   std::to_string(content.size()) + " bytes");
+    } else {
+      u.content = std::move(content);
+    }
+  }
+  if (s.ok()) s = journal_->PutUpload(u);
   if (!s.ok()) {
     PAILFS_LOG(kWarning) << "journal: cannot record staged data of \"" << snap.path
                          << "\": " << s.ToString();
@@ -42,6 +58,7 @@ Status ObjectFs::JournalLocked(const InodePtr& inode, bool committed) {
   }
   of->journaled = true;
   of->committed = committed;
+  of->content_journaled = u.content.has_value();
   return Status::Ok();
 }
 
@@ -52,6 +69,7 @@ void ObjectFs::UnjournalLocked(const InodePtr& inode) {
   if (!s.ok()) PAILFS_LOG(kWarning) << "journal: " << s.ToString();
   of->journaled = false;
   of->committed = false;
+  of->content_journaled = false;
 }
 
 Status ObjectFs::BeforeChangeLocked(const InodePtr& inode) {
@@ -84,8 +102,16 @@ void ObjectFs::JournalUnclosedLocked(const InodePtr& inode) {
 
 Status ObjectFs::CommitLocallyLocked(const InodePtr& inode) {
   OpenFile* of = inode->open.get();
-  PAILFS_RETURN_IF_ERROR(of->staged->Sync());
-  PAILFS_RETURN_IF_ERROR(JournalLocked(inode, true));
+  // A small file goes into the record: one journal sync then makes data
+  // and record durable (a staged file sync, journal pages, journal meta
+  // page would be three).
+  of->content_journaled = of->base.len == 0 && of->size <= kJournalContentMax &&
+                          journal_->RoomForContent(of->size);
+  if (!of->content_journaled || !JournalLocked(inode, true).ok()) {
+    of->content_journaled = false;
+    PAILFS_RETURN_IF_ERROR(of->staged->Sync());
+    PAILFS_RETURN_IF_ERROR(JournalLocked(inode, true));
+  }
   return journal_->Sync();
 }
 
@@ -245,7 +271,10 @@ void ObjectFs::AdoptUpload(const JournaledUpload& u) {
   };
   if (!u.committed) return set_aside("a file was being written when the last mount stopped");
   if (!in_prefix) return set_aside("the file lies outside this mount's prefix");
-  Result<std::unique_ptr<StagedFile>> staged = staging_->Adopt(u.stage);
+  // A record with the content is the durable copy (the staged file was
+  // never synced, so a power loss may have emptied or removed it).
+  Result<std::unique_ptr<StagedFile>> staged =
+      u.content ? staging_->Restore(u.stage, *u.content) : staging_->Adopt(u.stage);
   if (!staged.ok()) {
     PAILFS_LOG(kError) << "recovery: the staged data of " << u.key
                        << " is gone: " << staged.status().ToString();
@@ -296,6 +325,7 @@ void ObjectFs::AdoptUpload(const JournaledUpload& u) {
     of->dirty = true;
     of->journaled = true;
     of->committed = true;
+    of->content_journaled = u.content.has_value();
     inodes_.With(inode, [&](Inode& n) {
       n.local = true;
       n.info.size = u.size;

@@ -61,6 +61,9 @@ struct OpenFile {
   // close/fsync asked for exactly the staged content (see object_fs.h).
   bool journaled = false;
   bool committed = false;
+  // The committed record carries the staged content (the staged file was
+  // not synced: the record is what survives a power loss).
+  bool content_journaled = false;
   int handles = 0;
   std::set<uint64_t> fhs;              // open handle ids
 };

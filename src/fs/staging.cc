@@ -165,6 +165,17 @@ Result<std::unique_ptr<StagedFile>> StagingArea::Adopt(const std::string& name) 
   return std::unique_ptr<StagedFile>(new StagedFile(fd, path));
 }
 
+Result<std::unique_ptr<StagedFile>> StagingArea::Restore(const std::string& name,
+                                                         std::string_view content) {
+  std::string path = dir_ + "/" + name;
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return ErrnoStatus(errno, "create staged file " + path);
+  std::unique_ptr<StagedFile> file(new StagedFile(fd, path));
+  PAILFS_RETURN_IF_ERROR(file->Truncate(0));
+  PAILFS_RETURN_IF_ERROR(file->PWrite(content.data(), content.size(), 0));
+  return file;
+}
+
 std::vector<std::string> StagingArea::StageNames() const {
   std::vector<std::string> names;
   DIR* d = ::opendir(dir_.c_str());

@@ -73,6 +73,9 @@ class StagingArea {
   Result<std::unique_ptr<StagedFile>> Create();
   // Opens staged file `name` left by an earlier mount (crash recovery).
   Result<std::unique_ptr<StagedFile>> Adopt(const std::string& name);
+  // Staged file `name` written again with `content` (created if missing):
+  // recovery of a file whose journal record carries its content.
+  Result<std::unique_ptr<StagedFile>> Restore(const std::string& name, std::string_view content);
   // Names of the staged files in the directory.
   std::vector<std::string> StageNames() const;
   // Moves staged file `name` to "<dir>/recovered/" with its key in a

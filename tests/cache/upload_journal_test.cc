@@ -2,6 +2,8 @@
 // LMDB are refused (not silently dropped); a sync succeeds.
 #include "src/cache/upload_journal.h"
 
+#include "src/cache/record_io.h"
+
 #include <unistd.h>
 
 #include <filesystem>
@@ -96,6 +98,90 @@ TEST_F(UploadJournalTest, ARecordReplacesTheOneOfTheSameStagedFile) {
   ASSERT_EQ(uploads->size(), 1u);
   EXPECT_TRUE(uploads->front().committed);
   EXPECT_EQ(uploads->front().size, 9u);
+}
+
+// A small written-back file's record carries its bytes; a record of the
+// format before content existed (1) is still read.
+TEST_F(UploadJournalTest, ContentSurvivesReopeningAndOldRecordsAreStillRead) {
+  {
+    auto j = Open();
+    JournaledUpload u;
+    u.stage = "stage-small";
+    u.key = "small.txt";
+    u.committed = true;
+    u.size = 11;
+    u.content = std::string("hello\0world", 11);
+    ASSERT_TRUE(j->PutUpload(u).ok());
+    u.stage = "stage-empty";
+    u.size = 0;
+    u.content = std::string();
+    ASSERT_TRUE(j->PutUpload(u).ok());
+    ASSERT_TRUE(j->Sync().ok());
+  }
+  {
+    // Format 1, as an older pailfs wrote it.
+    auto env = LmdbEnv::Open(dir_, LmdbUploadJournal::kDefaultMapSize, {"uploads"},
+                             LmdbEnv::Durability::kJournal);
+    ASSERT_TRUE(env.ok());
+    RecordWriter w;
+    w.U8(1);
+    w.Str("old.txt");
+    w.U8(1);
+    w.U64(7);
+    w.Str("");
+    w.Str("");
+    w.U64(0);
+    w.Str("text/plain");
+    w.Map({{"mode", "33188"}});
+    std::string value = w.Take();
+    auto txn = Txn::Begin(**env, true);
+    ASSERT_TRUE(txn.ok());
+    MDB_val k = Val("stage-old"), v = Val(value);
+    ASSERT_EQ(mdb_put(txn->get(), (*env)->dbi("uploads"), &k, &v, 0), 0);
+    ASSERT_TRUE(txn->Commit().ok());
+  }
+  auto j = Open();
+  auto uploads = j->Uploads();
+  ASSERT_TRUE(uploads.ok());
+  ASSERT_EQ(uploads->size(), 3u);
+  for (const JournaledUpload& u : *uploads) {
+    if (u.stage == "stage-small") {
+      EXPECT_EQ(u.content, std::optional<std::string>(std::string("hello\0world", 11)));
+    } else if (u.stage == "stage-empty") {
+      EXPECT_EQ(u.content, std::optional<std::string>(""));
+    } else {
+      EXPECT_EQ(u.stage, "stage-old");
+      EXPECT_EQ(u.key, "old.txt");
+      EXPECT_EQ(u.size, 7u);
+      EXPECT_TRUE(u.committed);
+      EXPECT_EQ(u.user_metadata.at("mode"), "33188");
+      EXPECT_FALSE(u.content.has_value());
+    }
+  }
+}
+
+// The content budget: records may hold that much in all; removing them
+// makes room again.
+TEST_F(UploadJournalTest, ContentIsRefusedBeyondTheBudget) {
+  auto opened = LmdbUploadJournal::Open(dir_, LmdbUploadJournal::kDefaultMapSize, 1 << 20);
+  ASSERT_TRUE(opened.ok());
+  auto& j = *opened;
+  EXPECT_TRUE(j->RoomForContent(64 << 10));
+  EXPECT_FALSE(j->RoomForContent(2 << 20));
+  int stored = 0;
+  for (; stored < 100 && j->RoomForContent(64 << 10); ++stored) {
+    JournaledUpload u;
+    u.stage = "stage-" + std::to_string(stored);
+    u.key = "f" + std::to_string(stored);
+    u.committed = true;
+    u.size = 64 << 10;
+    u.content = std::string(64 << 10, 'x');
+    ASSERT_TRUE(j->PutUpload(u).ok());
+  }
+  EXPECT_GE(stored, 12);  // 16 fit in 1 MiB, less the records' own pages
+  EXPECT_LE(stored, 16);
+  for (int i = 0; i < stored; ++i) ASSERT_TRUE(j->RemoveUpload("stage-" + std::to_string(i)).ok());
+  EXPECT_TRUE(j->RoomForContent(64 << 10));
 }
 
 TEST_F(UploadJournalTest, FolderMarkersSurviveReopeningAndAreReplacedByKey) {
