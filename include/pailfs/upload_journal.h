@@ -16,7 +16,8 @@
 // aborted and unfinished folder renames are finished.
 //
 // Records are durable against a crash of the process once a call returns;
-// against a crash of the machine only after Sync().
+// against a crash of the machine only after Sync(), or at once when put
+// with `durable` (concurrent durable puts may then share one sync).
 //
 // Thread-safety: implementations must be safe to call from any thread.
 #pragma once
@@ -72,7 +73,7 @@ class UploadJournal {
  public:
   virtual ~UploadJournal() = default;
 
-  virtual Status PutUpload(const JournaledUpload& upload) = 0;  // replaces by stage
+  virtual Status PutUpload(const JournaledUpload& upload, bool durable) = 0;  // replaces by stage
   virtual Status RemoveUpload(const std::string& stage) = 0;
   virtual Result<std::vector<JournaledUpload>> Uploads() = 0;
 
@@ -84,7 +85,7 @@ class UploadJournal {
   virtual Status RemoveRename(const std::string& from) = 0;
   virtual Result<std::vector<JournaledRename>> Renames() = 0;
 
-  virtual Status PutMarker(const JournaledMarker& marker) = 0;  // replaces by key
+  virtual Status PutMarker(const JournaledMarker& marker, bool durable) = 0;  // replaces by key
   virtual Status RemoveMarker(const std::string& key) = 0;
   virtual Result<std::vector<JournaledMarker>> Markers() = 0;
 

@@ -104,23 +104,25 @@ bool LmdbUploadJournal::RoomForContent(uint64_t bytes) {
   return used + bytes <= content_budget_;
 }
 
-Status LmdbUploadJournal::Put(const char* db, const std::string& key, const std::string& value) {
+Status LmdbUploadJournal::Put(const char* db, const std::string& key, const std::string& value,
+                              bool durable) {
   if (key.empty() || key.size() > static_cast<size_t>(mdb_env_get_maxkeysize(env_->env()))) {
     return InvalidArgument(std::string("journal ") + db + ": key of " +
                            std::to_string(key.size()) + " bytes cannot be recorded");
   }
-  return Apply(db, key, &value);
+  return Apply(db, key, &value, durable);
 }
 
 Status LmdbUploadJournal::Remove(const char* db, const std::string& key) {
   if (key.empty() || key.size() > static_cast<size_t>(mdb_env_get_maxkeysize(env_->env()))) {
     return Status::Ok();  // never recorded
   }
-  return Apply(db, key, nullptr);
+  return Apply(db, key, nullptr, false);
 }
 
-Status LmdbUploadJournal::Apply(const char* db, const std::string& key, const std::string* value) {
-  Change change{db, &key, value};
+Status LmdbUploadJournal::Apply(const char* db, const std::string& key, const std::string* value,
+                                bool durable) {
+  Change change{db, &key, value, durable};
   std::unique_lock<std::mutex> lock(group_mu_);
   queue_.push_back(&change);
   while (!change.done) {
@@ -139,6 +141,14 @@ Status LmdbUploadJournal::Apply(const char* db, const std::string& key, const st
       for (Change* c : batch) c->result = CommitChanges({c});
     } else {
       for (Change* c : batch) c->result = s;
+    }
+    // One sync makes every committed change of the batch durable.
+    if (std::any_of(batch.begin(), batch.end(),
+                    [](const Change* c) { return c->durable && c->result.ok(); })) {
+      Status synced = Sync();
+      for (Change* c : batch) {
+        if (c->durable && c->result.ok()) c->result = synced;
+      }
     }
     lock.lock();
     for (Change* c : batch) c->done = true;
@@ -181,8 +191,8 @@ Status LmdbUploadJournal::Scan(
   return Status::Ok();
 }
 
-Status LmdbUploadJournal::PutUpload(const JournaledUpload& upload) {
-  return Put(kUploads, upload.stage, EncodeUpload(upload));
+Status LmdbUploadJournal::PutUpload(const JournaledUpload& upload, bool durable) {
+  return Put(kUploads, upload.stage, EncodeUpload(upload), durable);
 }
 
 Status LmdbUploadJournal::RemoveUpload(const std::string& stage) { return Remove(kUploads, stage); }
@@ -207,7 +217,7 @@ Result<std::vector<JournaledUpload>> LmdbUploadJournal::Uploads() {
 }
 
 Status LmdbUploadJournal::AddMultipart(const JournaledMultipart& upload) {
-  return Put(kMultipart, upload.upload_id, upload.key);
+  return Put(kMultipart, upload.upload_id, upload.key, false);
 }
 
 Status LmdbUploadJournal::RemoveMultipart(const std::string& upload_id) {
@@ -223,7 +233,7 @@ Result<std::vector<JournaledMultipart>> LmdbUploadJournal::Multiparts() {
 }
 
 Status LmdbUploadJournal::AddRename(const JournaledRename& rename) {
-  return Put(kRenames, rename.from.empty() ? "/" : rename.from, rename.to);
+  return Put(kRenames, rename.from.empty() ? "/" : rename.from, rename.to, false);
 }
 
 Status LmdbUploadJournal::RemoveRename(const std::string& from) {
@@ -238,8 +248,8 @@ Result<std::vector<JournaledRename>> LmdbUploadJournal::Renames() {
   return out;
 }
 
-Status LmdbUploadJournal::PutMarker(const JournaledMarker& marker) {
-  return Put(kMarkers, marker.key, EncodeMarker(marker));
+Status LmdbUploadJournal::PutMarker(const JournaledMarker& marker, bool durable) {
+  return Put(kMarkers, marker.key, EncodeMarker(marker), durable);
 }
 
 Status LmdbUploadJournal::RemoveMarker(const std::string& key) { return Remove(kMarkers, key); }
@@ -249,6 +259,7 @@ Result<std::vector<JournaledMarker>> LmdbUploadJournal::Markers() {
 }
 
 Status LmdbUploadJournal::Sync() {
+  syncs_++;
   int rc = mdb_env_sync(env_->env(), 1);
   if (rc != 0) return LmdbStatus(rc, "journal sync");
   return Status::Ok();

@@ -16,12 +16,14 @@
 // time by several threads (uploads finishing, files closing) share one
 // transaction: a change waits while another caller commits, then commits
 // every change queued meanwhile. A call returns once its change is
-// committed, as before.
+// committed; a durable one once the commit is synced too (one sync for the
+// whole batch: write-back closes of several threads share it).
 //
 // Thread-safety: every method may be called from any thread. group_mu_
 // guards the queue; no LMDB call is made with it held.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <memory>
@@ -46,7 +48,7 @@ class LmdbUploadJournal final : public UploadJournal {
       const std::string& dir, size_t map_size = kDefaultMapSize,
       size_t content_budget = kDefaultContentBudget);
 
-  Status PutUpload(const JournaledUpload& upload) override;
+  Status PutUpload(const JournaledUpload& upload, bool durable) override;
   Status RemoveUpload(const std::string& stage) override;
   Result<std::vector<JournaledUpload>> Uploads() override;
   Status AddMultipart(const JournaledMultipart& upload) override;
@@ -55,17 +57,19 @@ class LmdbUploadJournal final : public UploadJournal {
   Status AddRename(const JournaledRename& rename) override;
   Status RemoveRename(const std::string& from) override;
   Result<std::vector<JournaledRename>> Renames() override;
-  Status PutMarker(const JournaledMarker& marker) override;
+  Status PutMarker(const JournaledMarker& marker, bool durable) override;
   Status RemoveMarker(const std::string& key) override;
   Result<std::vector<JournaledMarker>> Markers() override;
   Status Sync() override;
   bool RoomForContent(uint64_t bytes) override;
+  // Syncs made so far (durable puts of one batch share one).
+  uint64_t syncs() const { return syncs_.load(); }
   bool StartedAfresh() const override { return env_->started_afresh(); }
 
  private:
   LmdbUploadJournal(std::unique_ptr<LmdbEnv> env, size_t content_budget)
       : env_(std::move(env)), content_budget_(content_budget) {}
-  Status Put(const char* db, const std::string& key, const std::string& value);
+  Status Put(const char* db, const std::string& key, const std::string& value, bool durable);
   Status Remove(const char* db, const std::string& key);
   // A put (value set) or delete (value null) of `key` in `db`, committed
   // with whatever other changes are queued (see group commit above).
@@ -73,10 +77,11 @@ class LmdbUploadJournal final : public UploadJournal {
     const char* db;
     const std::string* key;
     const std::string* value;
+    bool durable;
     Status result = Status::Ok();
     bool done = false;
   };
-  Status Apply(const char* db, const std::string& key, const std::string* value);
+  Status Apply(const char* db, const std::string& key, const std::string* value, bool durable);
   Status CommitChanges(const std::vector<Change*>& changes);
   // Every (key, value) of `db`.
   Status Scan(const char* db,
@@ -88,6 +93,7 @@ class LmdbUploadJournal final : public UploadJournal {
 
   std::unique_ptr<LmdbEnv> env_;
   const size_t content_budget_;
+  std::atomic<uint64_t> syncs_{0};
   std::mutex group_mu_;
   std::condition_variable group_cv_;  // a commit ended
   std::vector<Change*> queue_;        // guarded by group_mu_: changes not yet committed

@@ -158,8 +158,9 @@ class ObjectFs final : public Filesystem {
 
   // --- object_fs_journal.cc ---
   // Requires inode->mu and staged data: records it in the journal as
-  // `committed` or as being written. Failures are logged and returned.
-  Status JournalLocked(const InodePtr& inode, bool committed);
+  // `committed` or as being written, `durable` against an OS crash when it
+  // returns. Failures are logged and returned.
+  Status JournalLocked(const InodePtr& inode, bool committed, bool durable = false);
   // Requires inode->mu: forgets the journal record of the staged data.
   void UnjournalLocked(const InodePtr& inode);
   // Write-back is on and has its journal: closes, folders and symlinks are

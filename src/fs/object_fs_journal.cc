@@ -17,7 +17,7 @@
 
 namespace pailfs::fs {
 
-Status ObjectFs::JournalLocked(const InodePtr& inode, bool committed) {
+Status ObjectFs::JournalLocked(const InodePtr& inode, bool committed, bool durable) {
   OpenFile* of = inode->open.get();
   if (journal_ == nullptr || !of || !of->staged) return Status::Ok();
   auto snap = inodes_.Snap(inode);
@@ -50,7 +50,7 @@ Status ObjectFs::JournalLocked(const InodePtr& inode, bool committed) {
       u.content = std::move(content);
     }
   }
-  if (s.ok()) s = journal_->PutUpload(u);
+  if (s.ok()) s = journal_->PutUpload(u, durable);
   if (!s.ok()) {
     PAILFS_LOG(kWarning) << "journal: cannot record staged data of \"" << snap.path
                          << "\": " << s.ToString();
@@ -83,7 +83,7 @@ Status ObjectFs::BeforeChangeLocked(const InodePtr& inode) {
     // The record promises the staged content to the next mount: it must
     // say "being written" on disk before that content changes (logged on
     // failure; the data itself is staged).
-    if (JournalLocked(inode, false).ok()) (void)journal_->Sync();
+    (void)JournalLocked(inode, false, true);
   }
   return Status::Ok();
 }
@@ -107,12 +107,12 @@ Status ObjectFs::CommitLocallyLocked(const InodePtr& inode) {
   // page would be three).
   of->content_journaled = of->base.len == 0 && of->size <= kJournalContentMax &&
                           journal_->RoomForContent(of->size);
-  if (!of->content_journaled || !JournalLocked(inode, true).ok()) {
+  if (!of->content_journaled || !JournalLocked(inode, true, true).ok()) {
     of->content_journaled = false;
     PAILFS_RETURN_IF_ERROR(of->staged->Sync());
-    PAILFS_RETURN_IF_ERROR(JournalLocked(inode, true));
+    PAILFS_RETURN_IF_ERROR(JournalLocked(inode, true, true));
   }
-  return journal_->Sync();
+  return Status::Ok();
 }
 
 void ObjectFs::Recover() {

@@ -17,8 +17,7 @@ bool ObjectFs::DeferMarker(const std::string& path, const WriteOptions& w) {
   m.key = DirKeyOf(path);
   m.content_type = w.content_type;
   m.user_metadata = w.user_metadata;
-  Status s = journal_->PutMarker(m);
-  if (s.ok()) s = journal_->Sync();
+  Status s = journal_->PutMarker(m, true);
   if (!s.ok()) {
     PAILFS_LOG(kWarning) << "write-back: cannot journal the marker of "" << path << "" ("
                          << s.ToString() << "); uploading it now";

@@ -47,7 +47,7 @@ TEST_F(UploadJournalTest, RecordsSurviveReopening) {
     u.base_len = 5 << 20;
     u.content_type = "text/plain";
     u.user_metadata = {{"mode", "33188"}, {"uid", "1000"}};
-    ASSERT_TRUE(j->PutUpload(u).ok());
+    ASSERT_TRUE(j->PutUpload(u, false).ok());
     ASSERT_TRUE(j->AddMultipart({"upload-1", "big.bin"}).ok());
     ASSERT_TRUE(j->AddRename({"a/b", "c"}).ok());
     ASSERT_TRUE(j->Sync().ok());
@@ -90,10 +90,10 @@ TEST_F(UploadJournalTest, ARecordReplacesTheOneOfTheSameStagedFile) {
   JournaledUpload u;
   u.stage = "stage-1";
   u.key = "k";
-  ASSERT_TRUE(j->PutUpload(u).ok());
+  ASSERT_TRUE(j->PutUpload(u, false).ok());
   u.committed = true;
   u.size = 9;
-  ASSERT_TRUE(j->PutUpload(u).ok());
+  ASSERT_TRUE(j->PutUpload(u, false).ok());
   auto uploads = j->Uploads();
   ASSERT_EQ(uploads->size(), 1u);
   EXPECT_TRUE(uploads->front().committed);
@@ -111,11 +111,11 @@ TEST_F(UploadJournalTest, ContentSurvivesReopeningAndOldRecordsAreStillRead) {
     u.committed = true;
     u.size = 11;
     u.content = std::string("hello\0world", 11);
-    ASSERT_TRUE(j->PutUpload(u).ok());
+    ASSERT_TRUE(j->PutUpload(u, false).ok());
     u.stage = "stage-empty";
     u.size = 0;
     u.content = std::string();
-    ASSERT_TRUE(j->PutUpload(u).ok());
+    ASSERT_TRUE(j->PutUpload(u, false).ok());
     ASSERT_TRUE(j->Sync().ok());
   }
   {
@@ -176,7 +176,7 @@ TEST_F(UploadJournalTest, ContentIsRefusedBeyondTheBudget) {
     u.committed = true;
     u.size = 64 << 10;
     u.content = std::string(64 << 10, 'x');
-    ASSERT_TRUE(j->PutUpload(u).ok());
+    ASSERT_TRUE(j->PutUpload(u, false).ok());
   }
   EXPECT_GE(stored, 12);  // 16 fit in 1 MiB, less the records' own pages
   EXPECT_LE(stored, 16);
@@ -187,9 +187,9 @@ TEST_F(UploadJournalTest, ContentIsRefusedBeyondTheBudget) {
 TEST_F(UploadJournalTest, FolderMarkersSurviveReopeningAndAreReplacedByKey) {
   {
     auto j = Open();
-    ASSERT_TRUE(j->PutMarker({"a/b/", "application/x-directory", {{"mode", "16877"}}}).ok());
-    ASSERT_TRUE(j->PutMarker({"a/b/", "application/x-directory", {{"mode", "16832"}}}).ok());
-    ASSERT_TRUE(j->PutMarker({"c/", "application/x-directory", {}}).ok());
+    ASSERT_TRUE(j->PutMarker({"a/b/", "application/x-directory", {{"mode", "16877"}}}, false).ok());
+    ASSERT_TRUE(j->PutMarker({"a/b/", "application/x-directory", {{"mode", "16832"}}}, false).ok());
+    ASSERT_TRUE(j->PutMarker({"c/", "application/x-directory", {}}, false).ok());
     ASSERT_TRUE(j->Sync().ok());
   }
   auto j = Open();
@@ -203,7 +203,7 @@ TEST_F(UploadJournalTest, FolderMarkersSurviveReopeningAndAreReplacedByKey) {
   ASSERT_TRUE(j->RemoveMarker("a/b/").ok());
   ASSERT_TRUE(j->RemoveMarker("never-recorded/").ok());
   ASSERT_EQ(j->Markers()->size(), 1u);
-  EXPECT_FALSE(j->PutMarker({std::string(600, 'x') + "/", "", {}}).ok());
+  EXPECT_FALSE(j->PutMarker({std::string(600, 'x') + "/", "", {}}, false).ok());
 }
 
 TEST_F(UploadJournalTest, AFolderPathTooLongForLmdbIsAnErrorNotADrop) {
@@ -215,6 +215,7 @@ TEST_F(UploadJournalTest, AFolderPathTooLongForLmdbIsAnErrorNotADrop) {
 
 // Changes from many threads at once share commits; each call still returns
 // only once its own change is committed, and none is lost or misapplied.
+// Durable puts of one batch share one sync.
 TEST_F(UploadJournalTest, ConcurrentChangesAreAllCommitted) {
   auto j = Open();
   ASSERT_NE(j, nullptr);
@@ -226,7 +227,7 @@ TEST_F(UploadJournalTest, ConcurrentChangesAreAllCommitted) {
         JournaledUpload u;
         u.stage = "stage-" + std::to_string(t) + "-" + std::to_string(i);
         u.key = "k" + std::to_string(i);
-        ASSERT_TRUE(j->PutUpload(u).ok());
+        ASSERT_TRUE(j->PutUpload(u, /*durable=*/i % 2 == 0).ok());
         // Every other record is removed again right away.
         if (i % 2 == 1) {
           ASSERT_TRUE(j->RemoveUpload(u.stage).ok());
@@ -240,6 +241,10 @@ TEST_F(UploadJournalTest, ConcurrentChangesAreAllCommitted) {
   std::set<std::string> stages;
   for (const auto& u : *uploads) stages.insert(u.stage);
   EXPECT_EQ(stages.size(), static_cast<size_t>(kThreads * kEach / 2));
+  // 200 durable puts: at least one sync, and fewer than one each (eight
+  // threads queue while a commit syncs).
+  EXPECT_GE(j->syncs(), 1u);
+  EXPECT_LT(j->syncs(), static_cast<uint64_t>(kThreads * kEach / 2));
   for (int t = 0; t < kThreads; ++t) {
     for (int i = 0; i < kEach; i += 2) {
       EXPECT_TRUE(stages.count("stage-" + std::to_string(t) + "-" + std::to_string(i)));
@@ -248,7 +253,7 @@ TEST_F(UploadJournalTest, ConcurrentChangesAreAllCommitted) {
   // A change the map cannot take fails alone, not the changes beside it.
   JournaledUpload too_long;
   too_long.stage = std::string(600, 's');
-  EXPECT_FALSE(j->PutUpload(too_long).ok());
+  EXPECT_FALSE(j->PutUpload(too_long, false).ok());
 }
 
 TEST_F(UploadJournalTest, ADamagedJournalIsMovedAsideAndStartsAfresh) {
