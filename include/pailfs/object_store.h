@@ -167,6 +167,13 @@ class ObjectStore {
   // All in-progress uploads under `prefix` (every page).
   virtual Result<std::vector<MultipartUploadInfo>> ListMultipartUploads(
       const std::string& prefix) = 0;
+
+  // From now on a failed request is not tried again, and one waiting for
+  // its next try gives up after that wait: for an unmount that found the
+  // store unreachable, so that the requests still running on other threads
+  // end after one try instead of waiting out every retry. Safe from any
+  // thread; a store without retries ignores it.
+  virtual void StopRetrying() {}
 };
 
 }  // namespace pailfs

@@ -440,7 +440,12 @@ Status ObjectFs::FlushAll() {
       return Status(unreachable.code(), "not tried: " + unreachable.ToString());
     }
     Status s = upload();
-    if (s.code() == Code::kUnavailable || s.code() == Code::kDeadlineExceeded) unreachable = s;
+    if (s.code() == Code::kUnavailable || s.code() == Code::kDeadlineExceeded) {
+      unreachable = s;
+      // The background uploads and the summary writer still running end
+      // after their current try instead of waiting out their retries.
+      store_->StopRetrying();
+    }
     return s;
   };
   for (const InodePtr& inode : all) {

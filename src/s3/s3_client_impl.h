@@ -114,6 +114,7 @@ class S3ClientImpl final : public S3Client {
   Result<std::string> Presign(PresignMethod method, const std::string& key,
                               std::chrono::seconds expires) override;
   std::string region() const override;
+  void StopRetrying() override { stop_retrying_ = true; }
 
   // The core request routine: signs, sends, maps errors and retries.
   Result<HttpResponse> Send(const S3Request& request);
@@ -158,6 +159,7 @@ class S3ClientImpl final : public S3Client {
   std::unique_ptr<CredentialsProvider> credentials_;
   RetryPolicy retry_;
   std::atomic<int64_t> clock_offset_ms_{0};
+  std::atomic<bool> stop_retrying_{false};
 
   mutable std::mutex mu_;  // leaf lock
   EndpointTarget target_;  // guarded by mu_

@@ -126,11 +126,12 @@ Result<HttpResponse> S3ClientImpl::Send(const S3Request& request) {
         }
       }
     }
-    if (!retry_.ShouldRetry(status, attempt)) return status;
+    if (stop_retrying_ || !retry_.ShouldRetry(status, attempt)) return status;
     const auto delay = retry_.Backoff(attempt);
     PAILFS_LOG(kDebug) << what << ": attempt " << attempt << " failed (" << status.ToString()
                        << "); retrying in " << delay.count() << " ms";
     clock_->SleepFor(delay);
+    if (stop_retrying_) return status;
   }
 }
 

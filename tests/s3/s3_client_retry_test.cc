@@ -61,6 +61,17 @@ TEST(RetryTest, SingleAttemptNeverSleeps) {
   EXPECT_TRUE(h->clock.sleeps().empty());
 }
 
+// After StopRetrying (an unmount that found the store unreachable) a
+// failure is returned after one try, without a backoff.
+TEST(RetryTest, StopRetryingTriesOnce) {
+  auto h = MakeHarness(TestConfig());  // 4 attempts
+  for (int i = 0; i < 10; ++i) h->transport->Push(Unavailable("connection refused"));
+  h->client->StopRetrying();
+  EXPECT_EQ(h->client->Head("k").status().code(), Code::kUnavailable);
+  EXPECT_EQ(h->transport->request_count(), 1u);
+  EXPECT_TRUE(h->clock.sleeps().empty());
+}
+
 TEST(RetryTest, NoRetryOnClientErrors) {
   auto h = MakeHarness(TestConfig());
   h->transport->Push(ErrorReply(404, "NoSuchKey"));
