@@ -419,6 +419,9 @@ Status ObjectFs::RetryUpload(const InodePtr& inode) {
     MaybeDropStagedLocked(inode);
     return Status::Ok();
   }
+  // Written again since its last close: that close's version stays
+  // journaled and the next close uploads (BeforeChangeLocked).
+  if (inode->open->closed_content) return Status::Ok();
   PAILFS_RETURN_IF_ERROR(UploadLocked(inode));
   MaybeDropStagedLocked(inode);
   return Status::Ok();

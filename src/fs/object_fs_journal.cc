@@ -35,7 +35,14 @@ Status ObjectFs::JournalLocked(const InodePtr& inode, bool committed, bool durab
   u.content_type = w.content_type;
   u.user_metadata = w.user_metadata;
   Status s;
-  if (committed && of->content_journaled) {
+  const bool keep_closed = !committed && of->closed_content.has_value();
+  if (keep_closed) {
+    // The record goes on promising the last closed version (its key and
+    // metadata may have changed), not the data being written.
+    u.committed = true;
+    u.size = of->closed_content->size();
+    u.content = *of->closed_content;
+  } else if (committed && of->content_journaled) {
     // A record that carries the content keeps carrying it (the staged
     // file was not synced); the content has not changed since (a change
     // first records "being written").
@@ -57,8 +64,10 @@ Status ObjectFs::JournalLocked(const InodePtr& inode, bool committed, bool durab
     return s;
   }
   of->journaled = true;
+  if (keep_closed) return Status::Ok();
   of->committed = committed;
   of->content_journaled = u.content.has_value();
+  of->closed_content.reset();
   return Status::Ok();
 }
 
@@ -70,13 +79,29 @@ void ObjectFs::UnjournalLocked(const InodePtr& inode) {
   of->journaled = false;
   of->committed = false;
   of->content_journaled = false;
+  of->closed_content.reset();
 }
 
 Status ObjectFs::BeforeChangeLocked(const InodePtr& inode) {
   OpenFile* of = inode->open.get();
   if (!of || !of->staged) return Status::Ok();  // recorded once staged (CreateStagedLocked)
   if (config_.write_back && of->dirty && of->committed) {
-    // A write-back close promised this version: it goes up before it changes.
+    // A write-back close promised this version. A small one lives on in its
+    // journal record (content included): the record stays, so a crash
+    // before the next close uploads that version, and the next close
+    // replaces it (it is not uploaded on its own: a shell's `> file` closes
+    // the empty file once before writing to it). A bigger one goes up
+    // before it changes.
+    if (of->content_journaled && of->base.len == 0) {
+      std::string content(of->size, '\0');
+      Result<size_t> got = of->staged->PRead(content.data(), content.size(), 0);
+      if (got.ok() && *got == content.size()) {
+        of->closed_content = std::move(content);
+        of->committed = false;
+        of->content_journaled = false;
+        return Status::Ok();
+      }
+    }
     PAILFS_RETURN_IF_ERROR(UploadLocked(inode));
   }
   if (journal_ != nullptr && of->journaled && of->committed) {

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -64,6 +65,10 @@ struct OpenFile {
   // The committed record carries the staged content (the staged file was
   // not synced: the record is what survives a power loss).
   bool content_journaled = false;
+  // Write-back: the journal's committed record holds the last closed
+  // version, this content (at most kJournalContentMax); the staged data has
+  // changed since and nobody closed it yet (see BeforeChangeLocked).
+  std::optional<std::string> closed_content;
   int handles = 0;
   std::set<uint64_t> fhs;              // open handle ids
 };

@@ -296,6 +296,13 @@ TEST_F(CrashTest, WriteBackUnmountWithTheStoreDownEndsAndTheNextMountUploads) {
   for (int i = 0; i < kFiles; ++i) {
     ASSERT_TRUE(WriteWholeFile(P("down-" + std::to_string(i)), "d" + std::to_string(i)).ok());
   }
+  // A shell's redirections close the file once before they write (and an
+  // append writes to a file whose upload is pending): no upload is needed
+  // first, so they work with the store down.
+  auto shell = RunShell("echo redirected > " + P("shell.txt") + " && echo more >> " + P("down-1"),
+                        seconds(60));
+  ASSERT_TRUE(shell.ok()) << shell.status().ToString();
+  EXPECT_EQ(shell->exit_code, 0) << shell->output;
   const auto start = std::chrono::steady_clock::now();
   Status unmounted = Unmount();  // waits up to 60 s for pailfs to exit
   EXPECT_LT(std::chrono::steady_clock::now() - start, seconds(60));
@@ -305,8 +312,9 @@ TEST_F(CrashTest, WriteBackUnmountWithTheStoreDownEndsAndTheNextMountUploads) {
   ASSERT_TRUE(proxy_->Reset().ok());
   ASSERT_NE(MountHere(",write_back"), nullptr);
   for (int i = 0; i < kFiles; ++i) {
-    EXPECT_TRUE(Stored("down-" + std::to_string(i), "d" + std::to_string(i)));
+    EXPECT_TRUE(Stored("down-" + std::to_string(i), i == 1 ? "d1more\n" : "d" + std::to_string(i)));
   }
+  EXPECT_TRUE(Stored("shell.txt", "redirected\n"));
   ASSERT_TRUE(Unmount().ok());
 }
 
