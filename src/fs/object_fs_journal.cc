@@ -306,8 +306,17 @@ void ObjectFs::AdoptUpload(const JournaledUpload& u) {
     (void)journal_->RemoveUpload(u.stage);
     return;
   }
+  // The staged file of a record is as long as the content it promises
+  // (holes included); a shorter one was cut by a power loss before its
+  // data reached the disk, and must not replace the object (padded with
+  // zeros): it is set aside.
+  if (const uint64_t have = (*staged)->size(); have < u.size) {
+    return set_aside("its staged data holds " + std::to_string(have) + " of the " +
+                     std::to_string(u.size) + " bytes recorded (cut by a power loss?)");
+  }
   if (Status s = (*staged)->Truncate(u.size); !s.ok()) {
     PAILFS_LOG(kError) << "recovery: " << s.ToString();
+    (*staged)->Keep(u.key);
     return;  // the record stays; the file is kept (not adopted)
   }
   ObjectInfo head;
@@ -326,6 +335,7 @@ void ObjectFs::AdoptUpload(const JournaledUpload& u) {
     if (!got.ok() || *got != target.size()) {
       PAILFS_LOG(kError) << "recovery: cannot read the target of symlink " << u.key << ": "
                          << (got.ok() ? std::string("short read") : got.status().ToString());
+      (*staged)->Keep(u.key);
       return;  // the record stays; the file is kept (not adopted)
     }
     info.symlink_target = std::move(target);

@@ -113,6 +113,33 @@ TEST_F(JournalTest, ACommittedFileIsServedAndUploadedByTheNextMount) {
   EXPECT_TRUE(WaitFor([&] { return journal_->Uploads()->empty(); }));
 }
 
+// A committed record whose staged file came back shorter than recorded
+// (a power loss before its data reached the disk) is not uploaded padded
+// with zeros over the object: the data is set aside for the operator.
+TEST_F(JournalTest, AStagedFileShorterThanItsRecordIsSetAsideNotUploaded) {
+  MountJournaled(DefaultConfig());
+  auto c = fs_->Create(caller_, kRootIno, "cut.txt", 0644, O_RDWR | O_CREAT);
+  ASSERT_TRUE(c.ok());
+  const std::string data(100, 'c');
+  ASSERT_TRUE(fs_->Write(c->entry.ino, c->fh, 0, data.data(), data.size()).ok());
+  faulty_.SetOffline(true);
+  EXPECT_NE(Err(fs_->Flush(c->entry.ino, c->fh)), 0);  // committed, not uploaded
+  auto uploads = journal_->Uploads();
+  ASSERT_EQ(uploads->size(), 1u);
+  const std::string stage = uploads->front().stage;
+  Crash();
+  for (auto& e : std::filesystem::recursive_directory_iterator(tmp_dir_)) {
+    if (e.path().filename() == stage) std::filesystem::resize_file(e.path(), 10);
+  }
+
+  faulty_.SetOffline(false);
+  MountJournaled(DefaultConfig());
+  EXPECT_EQ(InoOf("cut.txt"), 0u);
+  EXPECT_FALSE(memory_.GetDirect("cut.txt").has_value());
+  EXPECT_TRUE(journal_->Uploads()->empty());
+  EXPECT_EQ(Recovered().size(), 1u);
+}
+
 TEST_F(JournalTest, DataStillBeingWrittenIsSetAsideNotUploaded) {
   MountJournaled(DefaultConfig());
   auto c = fs_->Create(caller_, kRootIno, "half", 0644, O_RDWR | O_CREAT);
