@@ -46,15 +46,11 @@ Status ObjectFs::JournalLocked(const InodePtr& inode, bool committed, bool durab
     // A record that carries the content keeps carrying it (the staged
     // file was not synced); the content has not changed since (a change
     // first records "being written").
-    std::string content(of->size, '\0');
-    Result<size_t> got = of->staged->PRead(content.data(), content.size(), 0);
-    if (!got.ok()) {
-      s = got.status();
-    } else if (*got != content.size()) {
-      s = Internal("staged file " + of->staged->path() + " is shorter than " +
-                   std::to_string(content.size()) + " bytes");
+    Result<std::string> content = of->staged->ReadHead(of->size);
+    if (content.ok()) {
+      u.content = std::move(content).value();
     } else {
-      u.content = std::move(content);
+      s = content.status();
     }
   }
   if (s.ok()) s = journal_->PutUpload(u, durable);
@@ -93,10 +89,8 @@ Status ObjectFs::BeforeChangeLocked(const InodePtr& inode) {
     // the empty file once before writing to it). A bigger one goes up
     // before it changes.
     if (of->content_journaled && of->base.len == 0) {
-      std::string content(of->size, '\0');
-      Result<size_t> got = of->staged->PRead(content.data(), content.size(), 0);
-      if (got.ok() && *got == content.size()) {
-        of->closed_content = std::move(content);
+      if (Result<std::string> content = of->staged->ReadHead(of->size); content.ok()) {
+        of->closed_content = std::move(content).value();
         of->committed = false;
         of->content_journaled = false;
         return Status::Ok();
@@ -330,15 +324,14 @@ void ObjectFs::AdoptUpload(const JournaledUpload& u) {
   ApplyHead(head, &info);
   if (info.kind == Kind::kSymlink) {
     // A write-back symlink: its staged data is the target.
-    std::string target(std::min<uint64_t>(u.size, 4095), '\0');
-    Result<size_t> got = (*staged)->PRead(target.data(), target.size(), 0);
-    if (!got.ok() || *got != target.size()) {
+    Result<std::string> target = (*staged)->ReadHead(std::min<uint64_t>(u.size, 4095));
+    if (!target.ok()) {
       PAILFS_LOG(kError) << "recovery: cannot read the target of symlink " << u.key << ": "
-                         << (got.ok() ? std::string("short read") : got.status().ToString());
+                         << target.status().ToString();
       (*staged)->Keep(u.key);
       return;  // the record stays; the file is kept (not adopted)
     }
-    info.symlink_target = std::move(target);
+    info.symlink_target = std::move(target).value();
   } else {
     info.kind = Kind::kFile;
   }

@@ -49,6 +49,16 @@ Result<size_t> StagedFile::PRead(char* buf, size_t size, uint64_t offset) const 
   return done;
 }
 
+Result<std::string> StagedFile::ReadHead(size_t size) const {
+  std::string out(size, '\0');
+  PAILFS_ASSIGN_OR_RETURN(size_t got, PRead(out.data(), size, 0));
+  if (got != size) {
+    return Internal("staged file " + path_ + " holds " + std::to_string(got) + " of " +
+                    std::to_string(size) + " bytes");
+  }
+  return out;
+}
+
 Status StagedFile::PWrite(const char* data, size_t size, uint64_t offset) {
   size_t done = 0;
   while (done < size) {
@@ -168,10 +178,9 @@ Result<std::unique_ptr<StagedFile>> StagingArea::Adopt(const std::string& name) 
 Result<std::unique_ptr<StagedFile>> StagingArea::Restore(const std::string& name,
                                                          std::string_view content) {
   std::string path = dir_ + "/" + name;
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) return ErrnoStatus(errno, "create staged file " + path);
   std::unique_ptr<StagedFile> file(new StagedFile(fd, path));
-  PAILFS_RETURN_IF_ERROR(file->Truncate(0));
   PAILFS_RETURN_IF_ERROR(file->PWrite(content.data(), content.size(), 0));
   return file;
 }

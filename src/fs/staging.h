@@ -42,6 +42,8 @@ class StagedFile {
   uint64_t size() const;
 
   Result<size_t> PRead(char* buf, size_t size, uint64_t offset) const;
+  // The first `size` bytes; an error if the file is shorter.
+  Result<std::string> ReadHead(size_t size) const;
   Status PWrite(const char* data, size_t size, uint64_t offset);
   Status Truncate(uint64_t size);
   Status Sync();  // fdatasync

@@ -74,6 +74,13 @@ class JournalTest : public FsTest {
     }
     return pred();
   }
+  // Where staged file `stage` lies (empty if nowhere).
+  std::filesystem::path StagedPath(const std::string& stage) {
+    for (auto& e : std::filesystem::recursive_directory_iterator(tmp_dir_)) {
+      if (e.path().filename() == stage) return e.path();
+    }
+    return {};
+  }
   std::vector<std::string> Recovered() {
     std::vector<std::string> out;
     for (auto& e : std::filesystem::recursive_directory_iterator(tmp_dir_)) {
@@ -128,9 +135,8 @@ TEST_F(JournalTest, AStagedFileShorterThanItsRecordIsSetAsideNotUploaded) {
   ASSERT_EQ(uploads->size(), 1u);
   const std::string stage = uploads->front().stage;
   Crash();
-  for (auto& e : std::filesystem::recursive_directory_iterator(tmp_dir_)) {
-    if (e.path().filename() == stage) std::filesystem::resize_file(e.path(), 10);
-  }
+  ASSERT_FALSE(StagedPath(stage).empty());
+  std::filesystem::resize_file(StagedPath(stage), 10);
 
   faulty_.SetOffline(false);
   MountJournaled(DefaultConfig());
@@ -332,13 +338,10 @@ TEST_F(JournalTest, SmallWriteBackFilesLiveInTheJournalAndSurviveLosingTheirStag
   ASSERT_EQ(stage_of.count("b2"), 1u);
   Crash();
   // What a power loss may leave of files that were never synced.
-  std::filesystem::path stage_dir;
-  for (auto& e : std::filesystem::recursive_directory_iterator(tmp_dir_)) {
-    if (e.path().filename() == stage_of["a"]) stage_dir = e.path().parent_path();
-  }
-  ASSERT_FALSE(stage_dir.empty());
-  std::filesystem::resize_file(stage_dir / stage_of["a"], 0);
-  std::filesystem::remove(stage_dir / stage_of["b2"]);
+  ASSERT_FALSE(StagedPath(stage_of["a"]).empty());
+  ASSERT_FALSE(StagedPath(stage_of["b2"]).empty());
+  std::filesystem::resize_file(StagedPath(stage_of["a"]), 0);
+  std::filesystem::remove(StagedPath(stage_of["b2"]));
 
   MountJournaled(config);  // still offline: served from the journal's copy
   ASSERT_NE(InoOf("a"), 0u);
