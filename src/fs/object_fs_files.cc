@@ -419,9 +419,11 @@ Status ObjectFs::RetryUpload(const InodePtr& inode) {
     MaybeDropStagedLocked(inode);
     return Status::Ok();
   }
-  // Written again since its last close: that close's version stays
-  // journaled and the next close uploads (BeforeChangeLocked).
-  if (inode->open->closed_content) return Status::Ok();
+  // Only content a close (or fsync) asked for is published: a file open
+  // and written again since is left to its next close, which uploads it
+  // or queues it again (under write-back a small closed version stays
+  // journaled meanwhile, see BeforeChangeLocked).
+  if (inode->open->handles > 0 && !inode->open->committed) return Status::Ok();
   PAILFS_RETURN_IF_ERROR(UploadLocked(inode));
   MaybeDropStagedLocked(inode);
   return Status::Ok();

@@ -69,6 +69,37 @@ TEST_F(RetryTest, FailedFlushKeepsDataAndTheRetrierUploadsItLater) {
   EXPECT_EQ(*memory_.GetDirect("precious"), "keep me");
 }
 
+// The retrier publishes only content a close asked for: a file whose
+// failed close left it queued and that is open and being written again
+// waits for its next close (the object never shows half-written data).
+TEST_F(RetryTest, TheRetrierLeavesAFileBeingWrittenAgainToItsClose) {
+  auto c = fs_->Create(caller_, kRootIno, "again", 0644, O_RDWR | O_CREAT);
+  ASSERT_TRUE(c.ok());
+  Ino ino = c->entry.ino;
+  ASSERT_TRUE(fs_->Write(ino, c->fh, 0, "first version", 13).ok());
+  faulty_.SetOffline(true);
+  EXPECT_EQ(Err(fs_->Flush(ino, c->fh)), EIO);
+  fs_->Release(ino, c->fh);
+  auto fh = fs_->Open(caller_, ino, O_RDWR);
+  ASSERT_TRUE(fh.ok());
+  ASSERT_TRUE(fs_->Write(ino, *fh, 0, "HALF-", 5).ok());
+  faulty_.SetOffline(false);
+  uint64_t puts = faulty_.counts().put;
+  // Its retry falls due (1 s on the clock) while the writer is still busy.
+  EXPECT_FALSE(WaitFor(
+      [&] {
+        clock_.Advance(seconds(60));
+        return faulty_.counts().put > puts;
+      },
+      milliseconds(500)));
+  EXPECT_FALSE(memory_.GetDirect("again"));
+  ASSERT_TRUE(fs_->Write(ino, *fh, 5, "written!", 8).ok());
+  ASSERT_TRUE(fs_->Flush(ino, *fh).ok());
+  fs_->Release(ino, *fh);
+  EXPECT_EQ(*memory_.GetDirect("again"), "HALF-written!");
+  EXPECT_EQ(faulty_.counts().put, puts + 1);
+}
+
 TEST_F(RetryTest, UploadErrorsKeepTheirErrno) {
   auto c = fs_->Create(caller_, kRootIno, "denied", 0644, O_RDWR | O_CREAT);
   ASSERT_TRUE(c.ok());
