@@ -37,6 +37,25 @@ std::optional<ObjectInfo> MetadataFetcher::Remembered(const ObjectInfo& listed) 
   return stored;
 }
 
+bool MetadataFetcher::HeadDueOrRecent(const ObjectInfo& listed,
+                                      std::chrono::nanoseconds within) const {
+  // A HEAD's result and its time are recorded together (under mu_), so a
+  // HEAD that ends between the checks below still counts as recent.
+  auto recent = [&] {
+    auto it = headed_.find(listed.key);
+    return it != headed_.end() && Now() - it->second < within;
+  };
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (recent()) return true;
+    auto it = by_key_.find(listed.key);
+    if (it != by_key_.end() && SameVersion(it->second, listed)) return false;
+  }
+  if (!Remembered(listed)) return true;  // the version is unknown: its HEAD is due
+  std::lock_guard<std::mutex> lock(mu_);
+  return recent();
+}
+
 std::chrono::steady_clock::time_point MetadataFetcher::Now() const {
   return clock_ != nullptr ? clock_->MonotonicNow() : std::chrono::steady_clock::now();
 }
@@ -44,14 +63,6 @@ std::chrono::steady_clock::time_point MetadataFetcher::Now() const {
 void MetadataFetcher::HeadedLocked(const std::string& key) {
   if (headed_.size() >= max_entries_) headed_.clear();  // crude bound; only an optimisation
   headed_[key] = Now();
-}
-
-std::optional<std::chrono::steady_clock::time_point> MetadataFetcher::HeadedAt(
-    const std::string& key) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = headed_.find(key);
-  if (it == headed_.end()) return std::nullopt;
-  return it->second;
 }
 
 void MetadataFetcher::Remember(const ObjectInfo& info) {
@@ -86,9 +97,12 @@ void MetadataFetcher::Forget(const std::string& key) {
 Result<ObjectInfo> MetadataFetcher::Head(const std::string& key) {
   Result<ObjectInfo> r = store_->Head(key);
   if (r.ok()) {
-    Remember(*r);
-    std::lock_guard<std::mutex> lock(mu_);
-    HeadedLocked(key);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      RememberLocked(*r);
+      HeadedLocked(key);
+    }
+    if (cache_ != nullptr) cache_->PutObject(*r);
   }
   return r;
 }

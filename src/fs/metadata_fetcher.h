@@ -36,7 +36,7 @@ class MetadataFetcher {
  public:
   // `cache` (may be null) keeps HEAD results across mounts: a version found
   // there is used without a request, every HEAD result is written there.
-  // `clock` (may be null: the steady clock) times the HEADs (HeadedAt).
+  // `clock` (may be null: the steady clock) times the HEADs (HeadDueOrRecent).
   MetadataFetcher(ObjectStore* store, int parallelism, MetaCache* cache = nullptr,
                   size_t max_entries = 200000, Clock* clock = nullptr);
 
@@ -59,9 +59,11 @@ class MetadataFetcher {
   void Remember(const ObjectInfo& info);
   void Forget(const std::string& key);
   std::optional<ObjectInfo> Remembered(const ObjectInfo& listed) const;
-  // When this fetcher last got an answer to a HEAD of `key` (nullopt:
-  // never, or forgotten); results from the MetaCache do not count.
-  std::optional<std::chrono::steady_clock::time_point> HeadedAt(const std::string& key) const;
+  // True when the metadata of `listed` is not known (its HEAD is due) or
+  // this fetcher got an answer to a HEAD of its key less than `within` ago
+  // (results from the MetaCache do not count). Answered consistently with
+  // HEADs ending meanwhile (their result and time are recorded together).
+  bool HeadDueOrRecent(const ObjectInfo& listed, std::chrono::nanoseconds within) const;
   ThreadPool* pool() { return &pool_; }
 
  private:

@@ -117,9 +117,7 @@ Result<std::optional<NodeInfo>> ObjectFs::ResolveChild(const std::string& dir,
   if (answer == DirCache::Answer::kUnknown && need_meta && !config_.listing_only &&
       dirs_.Find(dir, name, Mono(), &entry, true) == DirCache::Answer::kPresent &&
       entry.kind == Kind::kFile) {
-    auto headed = fetcher_.HeadedAt(entry.object.key);
-    const bool recent = headed && Mono() - *headed < DirTtl();
-    if (recent || !fetcher_.Remembered(entry.object)) {
+    if (fetcher_.HeadDueOrRecent(entry.object, DirTtl())) {
       answer = DirCache::Answer::kPresent;
       expired = true;
     }

@@ -26,6 +26,22 @@ class ListingTest : public FsTest {
   void PutNumbered(const std::string& dir, int n) {
     for (int i = 0; i < n; ++i) memory_.PutDirect((dir.empty() ? "" : dir + "/") + Numbered(i), "x");
   }
+  // Lists "big" (2,500 files), then looks every file up while the clock
+  // runs past dir_ttl (10 s): a HEAD per file, no listing again.
+  void WalkPastDirTtl() {
+    Ino big = InoOf("big");
+    std::vector<std::string> names = ListNames(big);
+    ASSERT_EQ(names.size(), 2500u);
+    memory_.ResetCounts();
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (i % 250 == 249) clock_.Advance(std::chrono::seconds(3));
+      Entry e = Look(big, names[i]);
+      ASSERT_NE(e.ino, 0u) << names[i];
+      EXPECT_EQ(e.attr.st_size, 1);
+    }
+    EXPECT_EQ(memory_.counts().list, 0u);
+    EXPECT_EQ(memory_.counts().head, 2500u);
+  }
 };
 
 WriteOptions Meta(std::map<std::string, std::string> m, std::string type = "") {
@@ -149,22 +165,22 @@ TEST_F(ListingTest, WalkingABigFolderHeadsEachFileOnce) {
 TEST_F(ListingTest, AWalkPastDirTtlHeadsItsFilesWithoutListingAgain) {
   PutNumbered("big", 2500);
   Mount(DefaultConfig());
-  Ino big = InoOf("big");
-  std::vector<std::string> names = ListNames(big);
-  ASSERT_EQ(names.size(), 2500u);
-  memory_.ResetCounts();
-  for (size_t i = 0; i < names.size(); ++i) {
-    if (i % 250 == 249) clock_.Advance(seconds(3));  // the listing expires at 10 s
-    Entry e = Look(big, names[i]);
-    ASSERT_NE(e.ino, 0u) << names[i];
-    EXPECT_EQ(e.attr.st_size, 1);
-  }
-  EXPECT_EQ(memory_.counts().list, 0u);
-  EXPECT_EQ(memory_.counts().head, 2500u);
+  WalkPastDirTtl();
   // Deleted by another client after the listing: its HEAD says so.
   clock_.Advance(seconds(11));
   ASSERT_TRUE(memory_.Delete("big/f00007").ok());
-  EXPECT_EQ(Look(big, "f00007").ino, 0u);
+  EXPECT_EQ(Look(InoOf("big"), "f00007").ino, 0u);
+}
+
+// The same walk with HEADs slow enough that the walk often reaches a file
+// whose read-ahead HEAD is still in flight, and ends while it is looked at
+// (a lookup then listed the folder and HEADed the file again).
+TEST_F(ListingTest, AWalkPastDirTtlCountsAHeadEndingWhileItLooks) {
+  PutNumbered("big", 2500);
+  GateHeadStore slow(&memory_, 1, std::chrono::milliseconds(1));
+  Mount(DefaultConfig(), &slow);
+  WalkPastDirTtl();
+  fs_.reset();  // before `slow` goes
 }
 
 // `stat` of every 10th file in listing order: after two equal steps the
