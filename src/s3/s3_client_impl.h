@@ -160,6 +160,9 @@ class S3ClientImpl final : public S3Client {
   RetryPolicy retry_;
   std::atomic<int64_t> clock_offset_ms_{0};
   std::atomic<bool> stop_retrying_{false};
+  // The last request got no answer after all its tries, and none has got
+  // one since: requests are tried once (see Send).
+  std::atomic<bool> unreachable_{false};
 
   mutable std::mutex mu_;  // leaf lock
   EndpointTarget target_;  // guarded by mu_

@@ -81,6 +81,9 @@ bool S3ClientImpl::SwitchRegion(const std::string& new_region) {
 Result<HttpResponse> S3ClientImpl::Send(const S3Request& request) {
   const std::string what = Describe(request.method, request.bucket_only ? "" : request.key);
   const bool head = request.method == "HEAD";
+  // While the endpoint is known to be unreachable, each request is tried
+  // once: an outage costs one request's retries, not every request's.
+  const bool one_try = unreachable_.load();
   bool skew_corrected = false;
   bool region_corrected = false;
   // Each attempt either returns or consumes one of max_attempts (skew and
@@ -92,6 +95,9 @@ Result<HttpResponse> S3ClientImpl::Send(const S3Request& request) {
     if (!reply.ok()) {
       status = reply.status().Annotate(what);
     } else {
+      if (unreachable_.exchange(false)) {
+        PAILFS_LOG(kWarning) << "the S3 endpoint answers again; requests are retried as usual";
+      }
       const HttpResponse& response = *reply;
       const long http = response.status;
       if (http >= 200 && http < 300) {
@@ -126,7 +132,18 @@ Result<HttpResponse> S3ClientImpl::Send(const S3Request& request) {
         }
       }
     }
-    if (stop_retrying_ || !retry_.ShouldRetry(status, attempt)) return status;
+    if (stop_retrying_ || one_try) return status;
+    if (!retry_.ShouldRetry(status, attempt)) {
+      // No answer at all after every try: the endpoint cannot be reached.
+      const bool no_answer = !reply.ok() && (status.code() == Code::kUnavailable ||
+                                             status.code() == Code::kDeadlineExceeded);
+      if (no_answer && attempt > 1 && !unreachable_.exchange(true)) {
+        PAILFS_LOG(kError) << "the S3 endpoint cannot be reached (" << status.ToString()
+                           << " after " << attempt
+                           << " tries); until it answers, each request is tried once";
+      }
+      return status;
+    }
     const auto delay = retry_.Backoff(attempt);
     PAILFS_LOG(kDebug) << what << ": attempt " << attempt << " failed (" << status.ToString()
                        << "); retrying in " << delay.count() << " ms";

@@ -72,6 +72,37 @@ TEST(RetryTest, StopRetryingTriesOnce) {
   EXPECT_TRUE(h->clock.sleeps().empty());
 }
 
+// A request that got no answer in all its tries marks the endpoint
+// unreachable: later requests are tried once (an outage costs one
+// request's backoff, not every request's) until one gets any HTTP answer.
+TEST(RetryTest, AnUnreachableEndpointCostsOneRequestsRetries) {
+  auto h = MakeHarness(TestConfig());  // 4 attempts
+  for (int i = 0; i < 4; ++i) h->transport->Push(Unavailable("connection refused"));
+  EXPECT_EQ(h->client->Head("a").status().code(), Code::kUnavailable);
+  EXPECT_EQ(h->transport->request_count(), 4u);
+  h->transport->Push(Status(Code::kDeadlineExceeded, "connect timeout"));
+  EXPECT_EQ(h->client->Head("b").status().code(), Code::kDeadlineExceeded);
+  EXPECT_EQ(h->transport->request_count(), 5u);
+  EXPECT_EQ(h->clock.sleeps().size(), 3u);
+  h->transport->Push(ErrorReply(404, "NoSuchKey"));  // an answer
+  EXPECT_EQ(h->client->Head("c").status().code(), Code::kNotFound);
+  h->transport->Push(Unavailable("connection reset"));
+  h->transport->Push(HeadOk());
+  EXPECT_TRUE(h->client->Head("d").ok());
+  EXPECT_EQ(h->transport->request_count(), 8u);
+}
+
+// A server that answers, even with errors only, is not unreachable.
+TEST(RetryTest, AServerAnsweringWithErrorsIsRetriedEveryTime) {
+  auto h = MakeHarness(TestConfig());  // 4 attempts
+  for (int i = 0; i < 4; ++i) h->transport->Push(ErrorReply(503, "SlowDown"));
+  EXPECT_EQ(h->client->Head("a").status().code(), Code::kUnavailable);
+  h->transport->Push(ErrorReply(503, "SlowDown"));
+  h->transport->Push(HeadOk());
+  EXPECT_TRUE(h->client->Head("b").ok());
+  EXPECT_EQ(h->transport->request_count(), 6u);
+}
+
 TEST(RetryTest, NoRetryOnClientErrors) {
   auto h = MakeHarness(TestConfig());
   h->transport->Push(ErrorReply(404, "NoSuchKey"));
