@@ -45,6 +45,10 @@ struct FsConfig {
 
   // true: trust listings alone, never HEAD for POSIX metadata.
   bool listing_only = false;
+  // A lookup, stat, readdir or open whose revalidation gets no answer from
+  // the store (unreachable) is answered from the last metadata known
+  // (memory or the metadata cache), and logged (src/fs/object_fs_stale.cc).
+  bool stale_if_error = true;
   // Per-folder attribute summary objects (docs/SUMMARY.md): written
   // `attr_summary_delay` seconds after a folder's last change (at most 15x
   // that while changes continue) and at FlushAll; read by listings so that

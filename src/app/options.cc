@@ -185,6 +185,10 @@ const std::vector<OptionRow>& Table() {
       // Metadata and caching.
       Flag("listing_only", "trust listings alone; never HEAD for POSIX metadata",
            [](AppConfig* c) { c->fs.listing_only = true; }),
+      Flag("no_stale_if_error",
+           "while the store cannot be reached, fail lookups whose cached metadata expired "
+           "instead of answering from it",
+           [](AppConfig* c) { c->fs.stale_if_error = false; }),
       Flag("no_subtree_listing",
            "list every folder of a walk (find, du) by itself, never its parent's subtree "
            "in one flat listing",

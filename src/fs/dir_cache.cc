@@ -65,6 +65,26 @@ Listing ListingBuilder::Finish(std::chrono::steady_clock::time_point taken) {
   return out;
 }
 
+std::optional<Listing> DirCache::LoadLocked(const std::string& dir,
+                                            std::chrono::steady_clock::time_point now,
+                                            bool expired_ok) const {
+  std::optional<CachedListing> stored = persist_->GetListing(dir);
+  if (!stored) return std::nullopt;
+  auto age = clock_->Now() - stored->taken;
+  if (age < decltype(age)::zero()) {
+    if (!expired_ok) return std::nullopt;
+    age = decltype(age)::zero();
+  }
+  auto steady_age = std::chrono::duration_cast<std::chrono::steady_clock::duration>(age);
+  if (steady_age >= ttl_ && !expired_ok) return std::nullopt;
+  ListingBuilder builder(DirKey(key_prefix_, dir), hide_summary_);
+  ListPage page;
+  page.objects = std::move(stored->objects);
+  page.common_prefixes = std::move(stored->prefixes);
+  builder.AddPage(page);
+  return builder.Finish(now - steady_age);
+}
+
 const Listing* DirCache::FreshLocked(const std::string& dir,
                                      std::chrono::steady_clock::time_point now) const {
   auto it = listings_.find(dir);
@@ -72,18 +92,10 @@ const Listing* DirCache::FreshLocked(const std::string& dir,
   if (persist_ == nullptr || probed_.count(dir)) return nullptr;
   if (probed_.size() > 65536) probed_.clear();  // bound memory
   probed_[dir] = true;
-  std::optional<CachedListing> stored = persist_->GetListing(dir);
-  if (!stored) return nullptr;
-  auto age = clock_->Now() - stored->taken;
-  auto steady_age = std::chrono::duration_cast<std::chrono::steady_clock::duration>(age);
-  if (age < decltype(age)::zero() || steady_age >= ttl_) return nullptr;
-  ListingBuilder builder(DirKey(key_prefix_, dir), hide_summary_);
-  ListPage page;
-  page.objects = std::move(stored->objects);
-  page.common_prefixes = std::move(stored->prefixes);
-  builder.AddPage(page);
+  std::optional<Listing> loaded = LoadLocked(dir, now, false);
+  if (!loaded) return nullptr;
   Listing& slot = listings_[dir];
-  slot = builder.Finish(now - steady_age);
+  slot = std::move(loaded).value();
   return &slot;
 }
 
@@ -114,6 +126,14 @@ std::optional<Listing> DirCache::GetFresh(const std::string& dir,
   const Listing* listing = FreshLocked(dir, now);
   if (listing == nullptr) return std::nullopt;
   return *listing;
+}
+
+std::optional<Listing> DirCache::GetLast(const std::string& dir,
+                                         std::chrono::steady_clock::time_point now) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (auto it = listings_.find(dir); it != listings_.end()) return it->second;
+  if (persist_ == nullptr) return std::nullopt;
+  return LoadLocked(dir, now, true);
 }
 
 const Listing* DirCache::ForWalkLocked(const std::string& dir,

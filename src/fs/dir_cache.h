@@ -96,6 +96,10 @@ class DirCache {
   // A copy of a fresh listing of `dir`.
   std::optional<Listing> GetFresh(const std::string& dir,
                                   std::chrono::steady_clock::time_point now) const;
+  // The last listing of `dir` in memory or in the MetaCache, however old
+  // (for answers while the store cannot be reached); not cached as fresh.
+  std::optional<Listing> GetLast(const std::string& dir,
+                                 std::chrono::steady_clock::time_point now) const;
   // Up to `count` files of a fresh listing of `dir` (`expired_ok`: of the
   // last one in memory, however old), in name order, from the first name
   // not below `from`, every `stride`-th one (empty when there is no such
@@ -145,6 +149,11 @@ class DirCache {
   // nullptr when there is none. Requires mu_.
   const Listing* FreshLocked(const std::string& dir,
                              std::chrono::steady_clock::time_point now) const;
+  // The listing of `dir` in persist_ (non-null), if younger than ttl_ or
+  // `expired_ok`. Requires mu_.
+  std::optional<Listing> LoadLocked(const std::string& dir,
+                                    std::chrono::steady_clock::time_point now,
+                                    bool expired_ok) const;
   // FreshLocked, or (`expired_ok`) the last listing in memory.
   const Listing* ForWalkLocked(const std::string& dir, std::chrono::steady_clock::time_point now,
                                bool expired_ok) const;

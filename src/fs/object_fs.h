@@ -241,6 +241,16 @@ class ObjectFs final : public Filesystem {
   void RememberWritten(const std::string& key, const NodeInfo& info);
   ListedEntry ListedFor(const std::string& key, const NodeInfo& info) const;
 
+  // --- object_fs_stale.cc ---
+  // True when `s` means the store gave no answer and stale_if_error is on.
+  bool StaleAllowed(const Status& s) const;
+  // Counts an answer from cached metadata; logs at most once a minute.
+  void NoteStale(const std::string& path, const Status& why);
+  // What the last metadata this mount (or the MetaCache) holds says exists
+  // at `dir`/`name`; `why` when it does not know (see the file comment).
+  Result<std::optional<NodeInfo>> ResolveStale(const std::string& dir, const std::string& name,
+                                               bool need_meta, const Status& why);
+
   // --- object_fs_names.cc ---
   Result<InodePtr> GetInode(Ino ino) const;
   // The directory inode `ino` and its path.
@@ -249,6 +259,9 @@ class ObjectFs final : public Filesystem {
   // whose POSIX metadata is unknown (unless listing_only).
   Result<std::optional<NodeInfo>> ResolveChild(const std::string& dir, const std::string& name,
                                                bool need_meta);
+  // ResolveChild without the stale fallback.
+  Result<std::optional<NodeInfo>> ResolveChildFromStore(const std::string& dir,
+                                                        const std::string& name, bool need_meta);
   Result<std::optional<NodeInfo>> ResolveUncached(const std::string& path, bool need_meta);
   // Lists `dir` (all pages) into the DirCache.
   Result<Listing> ListDir(const std::string& dir);
@@ -401,6 +414,9 @@ class ObjectFs final : public Filesystem {
   UploadJournal* const journal_;  // may be null
   std::mutex stale_intents_mu_;
   std::vector<JournaledMultipart> stale_intents_;  // swept at recovery, again at FlushAll
+  std::mutex stale_mu_;  // leaf: answers from cached metadata (NoteStale)
+  uint64_t stale_answers_ = 0;               // guarded by stale_mu_
+  std::optional<SteadyTime> stale_logged_;   // guarded by stale_mu_
   InodeTable inodes_;
   DirCache dirs_;
   std::unique_ptr<ThreadPool> io_pool_;    // ranged GETs, upload parts

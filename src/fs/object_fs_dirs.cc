@@ -18,8 +18,14 @@ Result<uint64_t> ObjectFs::OpenDir(const Caller&, Ino ino) {
   std::optional<Listing> fresh = dirs_.GetFresh(path, Mono());
   if (!fresh) {
     std::shared_future<Result<Listing>> listed = ListDirShared(path);
-    if (!listed.get().ok()) return listed.get().status();
-    fresh = *listed.get();
+    if (listed.get().ok()) {
+      fresh = *listed.get();
+    } else {
+      const Status& why = listed.get().status();
+      if (StaleAllowed(why)) fresh = dirs_.GetLast(path, Mono());
+      if (!fresh) return why;
+      NoteStale(path, why);
+    }
   }
   if (fresh->marker && !config_.listing_only && ino != kRootIno) {
     if (std::optional<ObjectInfo> marker = fetcher_.FetchOne(*fresh->marker)) {

@@ -155,7 +155,23 @@ Result<uint64_t> ObjectFs::OpenInode(const InodePtr& inode, int flags) {
     } else {
       head = fetcher_.Head(FileKeyOf(snap.path));
     }
-    if (!head.ok()) {
+    if (head.ok()) {
+      inodes_.With(inode, [&](Inode& n) {
+        if (config_.listing_only) {
+          n.info.size = head->size;
+          n.info.etag = head->etag;
+          n.info.last_modified = head->last_modified;
+        } else {
+          ApplyHead(*head, &n.info);
+        }
+        n.validated = n.confirmed = Mono();
+      });
+      snap = inodes_.Snap(inode);
+    } else if (StaleAllowed(head.status())) {
+      // The version this mount knows is served (from the block cache;
+      // blocks not cached fail like any read while the store is away).
+      NoteStale(snap.path, head.status());
+    } else {
       MaybeDropStagedLocked(inode);
       if (head.status().code() == Code::kNotFound) {
         dirs_.Remove(ParentPath(snap.path), BaseName(snap.path));
@@ -163,17 +179,6 @@ Result<uint64_t> ObjectFs::OpenInode(const InodePtr& inode, int flags) {
       }
       return head.status();
     }
-    inodes_.With(inode, [&](Inode& n) {
-      if (config_.listing_only) {
-        n.info.size = head->size;
-        n.info.etag = head->etag;
-        n.info.last_modified = head->last_modified;
-      } else {
-        ApplyHead(*head, &n.info);
-      }
-      n.validated = n.confirmed = Mono();
-    });
-    snap = inodes_.Snap(inode);
   }
   // Linux truncates on O_TRUNC even for O_RDONLY (the kernel, trusting
   // atomic_o_trunc, already shows size 0).

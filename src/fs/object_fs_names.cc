@@ -97,6 +97,14 @@ Result<bool> ObjectFs::DirHasChildren(const std::string& dir) {
 
 Result<std::optional<NodeInfo>> ObjectFs::ResolveChild(const std::string& dir,
                                                        const std::string& name, bool need_meta) {
+  Result<std::optional<NodeInfo>> found = ResolveChildFromStore(dir, name, need_meta);
+  if (found.ok() || !StaleAllowed(found.status())) return found;
+  return ResolveStale(dir, name, need_meta, found.status());
+}
+
+Result<std::optional<NodeInfo>> ObjectFs::ResolveChildFromStore(const std::string& dir,
+                                                                const std::string& name,
+                                                                bool need_meta) {
   if (IsSummaryName(name)) return std::optional<NodeInfo>();  // reserved, hidden
   std::string path = JoinPath(dir, name);
   std::optional<NodeInfo> known_dir;  // a folder whose marker was already read

@@ -2,8 +2,9 @@
 // unreachable endpoint, a bad mountpoint or option (one-line messages, no
 // mount left behind), and a server that stops answering while a file is
 // written (close reports EIO, the data stays staged and is uploaded by the
-// background retrier once the server is back). SIGTERM with a dirty open
-// file uploads it before exit, and so does an aborted FUSE connection.
+// background retrier once the server is back), or goes away after the
+// mount saw a folder (what it knew still answers). SIGTERM with a dirty
+// open file uploads it before exit, and so does an aborted FUSE connection.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -325,6 +326,63 @@ TEST_F(FailureTest, ServerFailsDuringWriteThenRetrierUploads) {
   EXPECT_TRUE(*again == data) << "read through the mount differs, size " << again->size();
   Status s = (*m)->Unmount();
   EXPECT_TRUE(s.ok()) << s.ToString();
+}
+
+// The endpoint goes away (connection refused) after the mount has listed a
+// folder, stat-ed and read its files: with their metadata expired, `ls -l`,
+// `stat` and `cat` still answer from what the mount knew (block cache for
+// the data), a name the listing did not have is ENOENT, a folder never
+// listed is EIO, and the outage costs one request's retries, not every
+// request's. Unmount ends normally (nothing was pending).
+TEST_F(FailureTest, AnUnreachableStoreStillShowsWhatTheMountKnew) {
+  auto bucket = noauth_->NewBucket();
+  ASSERT_TRUE(bucket.ok()) << bucket.status().ToString();
+  auto client = S3Client::Create(noauth_->ClientConfig(*bucket), SystemClock());
+  ASSERT_TRUE(client.ok()) << client.status().ToString();
+  ASSERT_TRUE((*client)->Put("docs/a.txt", BodySource::FromMemory("alpha\n"), {}).ok());
+  ASSERT_TRUE((*client)->Put("docs/b.txt", BodySource::FromMemory("bravo!\n"), {}).ok());
+  ASSERT_TRUE((*client)->Put("other/c.txt", BodySource::FromMemory("c"), {}).ok());
+  auto proxy = FaultProxy::Start(noauth_->endpoint());
+  ASSERT_TRUE(proxy.ok()) << proxy.status().ToString();
+
+  MountSpec spec;
+  spec.moto = noauth_;
+  spec.bucket = *bucket;
+  spec.endpoint = (*proxy)->endpoint();
+  spec.mountpoint = mountpoint_;
+  spec.options = "dir_ttl=1,retries=3";
+  auto m = PailfsMount::Start(spec);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  const std::string root = (*m)->root();
+  auto before = RunShell("ls -ln " + root + " " + root + "/docs && cat " + root + "/docs/a.txt");
+  ASSERT_TRUE(before.ok() && before->exit_code == 0) << (before.ok() ? before->output : "");
+  EXPECT_NE(before->output.find("alpha"), std::string::npos) << before->output;
+
+  proxy->reset();  // connection refused from now on
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // past dir_ttl and attr_ttl
+  const auto start = SteadyClock::now();
+  auto after = RunShell("ls -ln " + root + "/docs && stat -c '%n %s' " + root + "/docs/b.txt && cat " +
+                            root + "/docs/a.txt",
+                        seconds(60));
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_EQ(after->exit_code, 0) << after->output;
+  EXPECT_NE(after->output.find("a.txt"), std::string::npos) << after->output;
+  EXPECT_NE(after->output.find("b.txt 7"), std::string::npos) << after->output;
+  EXPECT_NE(after->output.find("alpha"), std::string::npos) << after->output;
+  struct stat st;
+  EXPECT_EQ(::stat((root + "/docs/missing.txt").c_str(), &st), -1);
+  EXPECT_EQ(errno, ENOENT);
+  EXPECT_EQ(::stat((root + "/other/c.txt").c_str(), &st), -1);
+  EXPECT_EQ(errno, EIO);
+  const auto offline = SteadyClock::now() - start;
+  std::printf("offline answers took %.2f s\n", std::chrono::duration<double>(offline).count());
+  // retries=3 backs off at most 0.1 + 0.2 s; every request after the first
+  // failed one is tried once.
+  EXPECT_LT(offline, seconds(15));
+  EXPECT_NE((*m)->Log().find("answered from cached metadata"), std::string::npos) << (*m)->Log();
+  EXPECT_NE((*m)->Log().find("cannot be reached"), std::string::npos) << (*m)->Log();
+  Status s = (*m)->Unmount();
+  EXPECT_TRUE(s.ok()) << s.ToString() << "\n" << (*m)->Log();
 }
 
 // A mount of a fresh bucket with `name` open for writing and `data` written
