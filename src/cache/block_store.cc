@@ -350,7 +350,11 @@ void LmdbBlockCache::Put(const std::string& key, const std::string& etag, uint64
     return WriteBlockAt(path, offset, data);
   }();
   if (!written.ok()) {
-    PAILFS_LOG(kWarning) << "block cache: " << written.ToString();
+    const uint64_t failures = ++write_failures_;
+    if ((failures & (failures - 1)) == 0) {
+      PAILFS_LOG(kWarning) << "block cache: " << written.ToString() << " (" << failures
+                           << " block(s) not kept so far; reads go on from the store)";
+    }
     SpoilAndPunch(id, path, offset);  // what a full disk let through
     return;
   }

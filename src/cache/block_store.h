@@ -128,6 +128,9 @@ class LmdbBlockCache final : public BlockCache {
   std::atomic<uint64_t> next_tick_{1};
   // Set once a punch failed for lack of support (logged once).
   std::atomic<bool> punch_unsupported_{false};
+  // Blocks whose write failed (a full disk fails every block of a long
+  // read: the 1st, 2nd, 4th, 8th... failure is logged, with the count).
+  std::atomic<uint64_t> write_failures_{0};
 
   std::mutex write_mu_;  // held around each block write; nothing is taken inside it
 

@@ -2,7 +2,8 @@
 // upload journal) is a small tmpfs. A writer that fills it gets ENOSPC from
 // write(); files closed before it are not lost (write-back ones included),
 // objects already stored are untouched, and once the staged data is gone
-// the mount writes again.
+// the mount writes again. A cache disk smaller than cache_size still
+// serves reads.
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <unistd.h>
@@ -114,6 +115,29 @@ TEST_F(DiskFullTest, WriteBackFilesClosedBeforeTheDiskFilledAreNotLost) {
     EXPECT_EQ(stored->size(), big.written);
     EXPECT_EQ(stored->find_first_not_of('z'), std::string::npos);
   }
+}
+
+// The cache disk (cache_dir: metadata and block cache) is smaller than
+// cache_size: reads still return the right bytes, from the store when a
+// block cannot be kept.
+TEST_F(DiskFullTest, ACacheDiskSmallerThanCacheSizeStillServesReads) {
+  std::string data;
+  for (int i = 0; data.size() < (9u << 20); ++i) data += "line " + std::to_string(i) + "\n";
+  ASSERT_TRUE(client().Put("big.txt", BodySource::FromMemory(data), {}).ok());
+  PailfsMount* m = Mount("cache_dir=" + stage_dir_ + ",cache_size=1G");
+  ASSERT_NE(m, nullptr);
+  for (int pass = 0; pass < 2; ++pass) {
+    auto got = ReadWholeFile(m->Path("big.txt"));
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_TRUE(*got == data) << "pass " << pass << ": size " << got->size();
+  }
+  EXPECT_TRUE(ListNames(m->root()).ok());
+  // A full disk is logged, not once per block.
+  const std::string log = m->Log();
+  size_t lines = 0;
+  for (size_t at = 0; (at = log.find("not kept so far", at)) != std::string::npos; ++at) ++lines;
+  EXPECT_GE(lines, 1u) << log;
+  EXPECT_LE(lines, 6u) << log;
 }
 
 }  // namespace
