@@ -119,7 +119,7 @@ Status ObjectFs::Truncate(const InodePtr& inode, uint64_t size) {
   OpenFile* of = inode->open.get();
   const bool open = of && (of->staged || of->handles > 0);
   if (!open && snap.info.size == size && !snap.info.etag.empty()) return Status::Ok();
-  if (!open && size == 0 && !snap.detached) {
+  if (!open && size == 0 && !snap.detached && !WritesBack()) {
     PAILFS_RETURN_IF_ERROR(EnsureMetaKnownLocked(inode));
     NodeInfo info = inodes_.Snap(inode).info;
     info.size = 0;
@@ -150,6 +150,16 @@ Status ObjectFs::Truncate(const InodePtr& inode, uint64_t size) {
     n.local = true;
   });
   if (of->handles > 0) return Status::Ok();  // uploaded at close
+  if (WritesBack()) {
+    // Like a close: durable locally now, uploaded in the background.
+    Status kept = CommitLocallyLocked(inode);
+    if (kept.ok()) {
+      retrier_->Enqueue(inode, true);
+      return Status::Ok();
+    }
+    PAILFS_LOG(kWarning) << "write-back: cannot keep \"" << snap.path
+                         << "\" safely on local disk (" << kept.ToString() << "); uploading it now";
+  }
   Status s = UploadLocked(inode);
   if (!s.ok()) {
     retrier_->Enqueue(inode);

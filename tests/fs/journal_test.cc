@@ -425,6 +425,38 @@ TEST_F(JournalTest, ACrashWhileAPendingFileIsWrittenAgainKeepsItsClosedVersion) 
   EXPECT_FALSE(memory_.GetDirect("f").has_value());
 }
 
+// Under write-back, truncate(2) of a closed file is kept like a close:
+// journaled and durable at once (to size 0 also offline), surviving a
+// crash, uploaded in the background.
+TEST_F(JournalTest, TruncateUnderWriteBackIsKeptLikeACloseAndUploadedLater) {
+  FsConfig config = MountWriteBack();
+  memory_.PutDirect("cut", "0123456789");
+  memory_.PutDirect("empty", "not for long");
+  ListNames(kRootIno);
+  Ino cut = InoOf("cut"), empty = InoOf("empty");
+  faulty_.FailNext(StoreOp::kPut, 1000, Unavailable("PUTs fail"));
+  SetAttrRequest r;
+  r.size = 4;  // needs the object's data: read while GETs work
+  ASSERT_TRUE(fs_->SetAttr(caller_, cut, r).ok());
+  faulty_.SetOffline(true);
+  r.size = 0;
+  ASSERT_TRUE(fs_->SetAttr(caller_, empty, r).ok());
+  EXPECT_EQ(Attr(cut).attr.st_size, 4);
+  EXPECT_EQ(journal_->Uploads()->size(), 2u);
+  Crash();
+  MountJournaled(config);  // still offline
+  EXPECT_EQ(ReadFile(InoOf("cut")), "0123");
+  EXPECT_EQ(Attr(InoOf("empty")).attr.st_size, 0);
+  faulty_.ClearFaults();
+  faulty_.SetOffline(false);
+  ASSERT_TRUE(WaitFor([&] {
+    clock_.Advance(std::chrono::seconds(60));
+    return journal_->Uploads()->empty();
+  }));
+  EXPECT_EQ(memory_.GetDirect("cut"), "0123");
+  EXPECT_EQ(memory_.GetDirect("empty"), "");
+}
+
 TEST_F(JournalTest, WriteBackCloseReturnsBeforeTheUploadAndFsyncWaitsForIt) {
   MountWriteBack();
   auto c = fs_->Create(caller_, kRootIno, "wb", 0644, O_RDWR | O_CREAT);
