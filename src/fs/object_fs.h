@@ -178,6 +178,10 @@ class ObjectFs final : public Filesystem {
   // new link (target included); returns once it is journaled and durable.
   Result<Entry> SymlinkWriteBack(const std::string& dir, const std::string& name,
                                  const NodeInfo& info);
+  // Requires inode->mu: the last closed version a write-back file keeps in
+  // its journal record while it is written again (OpenFile::closed_content)
+  // is uploaded; the record then stands for the data being written.
+  Status UploadClosedVersionLocked(const InodePtr& inode);
   // Requires inode->mu: after a write: unclosed data not yet recorded is
   // recorded (as being written) once it reaches kJournalUnclosedFrom.
   void JournalUnclosedLocked(const InodePtr& inode);

@@ -426,9 +426,14 @@ Status ObjectFs::RetryUpload(const InodePtr& inode) {
   }
   // Only content a close (or fsync) asked for is published: a file open
   // and written again since is left to its next close, which uploads it
-  // or queues it again (under write-back a small closed version stays
-  // journaled meanwhile, see BeforeChangeLocked).
-  if (inode->open->handles > 0 && !inode->open->committed) return Status::Ok();
+  // or queues it again. Under write-back the last closed version, kept in
+  // its journal record (BeforeChangeLocked), goes up meanwhile (unless an
+  // O_EXCL create's first upload, which carries a condition, is still due).
+  OpenFile* of = inode->open.get();
+  if (of->handles > 0 && !of->committed) {
+    if (of->closed_content && !of->exclusive) return UploadClosedVersionLocked(inode);
+    return Status::Ok();
+  }
   PAILFS_RETURN_IF_ERROR(UploadLocked(inode));
   MaybeDropStagedLocked(inode);
   return Status::Ok();

@@ -107,6 +107,29 @@ Status ObjectFs::BeforeChangeLocked(const InodePtr& inode) {
   return Status::Ok();
 }
 
+Status ObjectFs::UploadClosedVersionLocked(const InodePtr& inode) {
+  OpenFile* of = inode->open.get();
+  auto snap = inodes_.Snap(inode);
+  if (!of || !of->closed_content || snap.detached) return Status::Ok();
+  NodeInfo info = snap.info;
+  info.size = of->closed_content->size();
+  const WriteOptions w = WriteOptionsFor(info);
+  const std::string key = FileKeyOf(snap.path);
+  Result<std::string> etag = store_->Put(key, BodySource::FromMemory(*of->closed_content), w);
+  if (!etag.ok()) {
+    return etag.status().Annotate("upload of the closed version of \"" + snap.path + "\"");
+  }
+  of->closed_content.reset();
+  // What is left is data nobody closed yet: recorded as such from
+  // kJournalUnclosedFrom on, like any (JournalUnclosedLocked).
+  if (of->size >= kJournalUnclosedFrom) {
+    (void)JournalLocked(inode, false);  // logged
+  } else {
+    UnjournalLocked(inode);
+  }
+  return Status::Ok();
+}
+
 void ObjectFs::JournalUnclosedLocked(const InodePtr& inode) {
   // Data nobody closed yet is recorded once there is enough of it to be
   // worth setting aside after a crash: a file written and closed at once

@@ -457,6 +457,34 @@ TEST_F(JournalTest, TruncateUnderWriteBackIsKeptLikeACloseAndUploadedLater) {
   EXPECT_EQ(memory_.GetDirect("empty"), "");
 }
 
+// A write-back file closed while the store was away and opened for
+// writing again before the store came back (a log file): its closed
+// version goes up once the store is back, without waiting for the writer's
+// close; the data being written follows at that close.
+TEST_F(JournalTest, AClosedVersionGoesUpWhileItsFileIsWrittenAgain) {
+  MountWriteBackOffline();
+  WriteFile("log", "first line\n");
+  Ino ino = InoOf("log");
+  auto fh = fs_->Open(caller_, ino, O_WRONLY | O_APPEND);
+  ASSERT_TRUE(fh.ok()) << fh.status().ToString();
+  ASSERT_TRUE(fs_->Write(ino, *fh, 0, "second", 6).ok());
+  faulty_.SetOffline(false);
+  ASSERT_TRUE(WaitFor([&] {
+    clock_.Advance(std::chrono::seconds(60));
+    return memory_.GetDirect("log") == std::optional<std::string>("first line\n");
+  }));
+  // The record no longer promises that version (the rest is small data
+  // nobody closed yet: not recorded).
+  EXPECT_TRUE(journal_->Uploads()->empty());
+  ASSERT_TRUE(fs_->Flush(ino, *fh).ok());
+  fs_->Release(ino, *fh);
+  ASSERT_TRUE(WaitFor([&] {
+    clock_.Advance(std::chrono::seconds(60));
+    return journal_->Uploads()->empty() &&
+           memory_.GetDirect("log") == std::optional<std::string>("first line\nsecond");
+  }));
+}
+
 TEST_F(JournalTest, WriteBackCloseReturnsBeforeTheUploadAndFsyncWaitsForIt) {
   MountWriteBack();
   auto c = fs_->Create(caller_, kRootIno, "wb", 0644, O_RDWR | O_CREAT);
