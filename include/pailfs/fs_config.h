@@ -71,7 +71,7 @@ struct FsConfig {
 
   // Reads.
   uint64_t read_chunk = 1ull << 20;             // first read-ahead window
-  uint64_t max_readahead = 32ull << 20;         // read-ahead window cap
+  uint64_t max_readahead = 64ull << 20;         // read-ahead window cap
   int download_parallelism = 8;                 // ranged GETs per file
 
   // Write-back: close() returns once the data and its journal record are

@@ -178,7 +178,7 @@ const std::vector<OptionRow>& Table() {
       Number("write_back_parallelism", "background uploads at the same time (default 8)", 1, 256,
              [](AppConfig* c, uint64_t v) { c->fs.write_back_parallelism = static_cast<int>(v); }),
       // Reads.
-      Size("max_readahead", "sequential read-ahead window cap (default 32M)", 1ull << 20,
+      Size("max_readahead", "sequential read-ahead window cap (default 64M)", 1ull << 20,
            [](AppConfig* c, uint64_t v) { c->fs.max_readahead = v; }),
       Number("download_parallelism", "ranged GETs in flight per file (default 8)", 1, 256,
              [](AppConfig* c, uint64_t v) { c->fs.download_parallelism = static_cast<int>(v); }),

@@ -32,7 +32,7 @@ namespace pailfs::fs {
 
 struct ReaderOptions {
   uint64_t chunk = 1ull << 20;  // first read-ahead window (and smallest read-ahead GET)
-  uint64_t max_readahead = 32ull << 20;
+  uint64_t max_readahead = 64ull << 20;
   int parallelism = 8;
 };
 

@@ -30,7 +30,7 @@ TEST_F(ReaderTest, SequentialReadUsesFewLargeGets) {
   const std::string data = PatternBytes(size, 1);
   const std::string etag = store_.PutDirect("big", data);
   store_.ResetCounts();
-  ReaderOptions options;  // chunk 1 MiB, window up to 32 MiB, 8 in parallel
+  ReaderOptions options;  // chunk 1 MiB, window up to 64 MiB, 8 in parallel
   ObjectReader reader(&store_, &pool_, "big", etag, size, options);
   const size_t read_size = 128 << 10;  // what the kernel asks for at a time
   for (uint64_t off = 0; off < size; off += read_size) {
