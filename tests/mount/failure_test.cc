@@ -94,6 +94,31 @@ class FailureTest : public ::testing::Test {
     return {"AWS_ACCESS_KEY_ID=" + moto_->access_key(),
             "AWS_SECRET_ACCESS_KEY=" + moto_->secret_key()};
   }
+  // A fresh bucket on the auth-off moto, a FaultProxy in front of it and
+  // pailfs mounted through the proxy with `options` on mountpoint_.
+  struct ProxiedMount {
+    std::string bucket;
+    std::unique_ptr<FaultProxy> proxy;
+    std::unique_ptr<PailfsMount> mount;
+  };
+  void MountThroughProxy(const std::string& options, seconds lifetime, ProxiedMount* out) {
+    auto bucket = noauth_->NewBucket();
+    ASSERT_TRUE(bucket.ok()) << bucket.status().ToString();
+    out->bucket = *bucket;
+    auto proxy = FaultProxy::Start(noauth_->endpoint());
+    ASSERT_TRUE(proxy.ok()) << proxy.status().ToString();
+    out->proxy = std::move(*proxy);
+    MountSpec spec;
+    spec.moto = noauth_;
+    spec.bucket = *bucket;
+    spec.endpoint = out->proxy->endpoint();
+    spec.mountpoint = mountpoint_;
+    spec.options = options;
+    spec.max_lifetime = lifetime;
+    auto m = PailfsMount::Start(spec);
+    ASSERT_TRUE(m.ok()) << m.status().ToString();
+    out->mount = std::move(*m);
+  }
   std::string Options(const std::string& endpoint) const {
     return "endpoint=" + endpoint + ",region=us-east-1,connect_timeout=2,retries=2";
   }
@@ -268,22 +293,11 @@ Status WriteAll(int fd, const std::string& data) {
 }
 
 TEST_F(FailureTest, ServerFailsDuringWriteThenRetrierUploads) {
-  auto bucket = noauth_->NewBucket();
-  ASSERT_TRUE(bucket.ok()) << bucket.status().ToString();
-  auto proxy = FaultProxy::Start(noauth_->endpoint());
-  ASSERT_TRUE(proxy.ok()) << proxy.status().ToString();
-
-  MountSpec spec;
-  spec.moto = noauth_;
-  spec.bucket = *bucket;
-  spec.endpoint = (*proxy)->endpoint();
-  spec.mountpoint = mountpoint_;
-  spec.max_lifetime = seconds(300);
-  auto m = PailfsMount::Start(spec);
-  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  ProxiedMount pm;
+  ASSERT_NO_FATAL_FAILURE(MountThroughProxy("", seconds(300), &pm));
 
   const std::string data = RandomBytes(1 << 20, 42);
-  const std::string path = (*m)->Path("during-outage.bin");
+  const std::string path = pm.mount->Path("during-outage.bin");
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   ASSERT_GE(fd, 0) << std::strerror(errno);
   ASSERT_TRUE(WriteAll(fd, data).ok());
@@ -293,11 +307,11 @@ TEST_F(FailureTest, ServerFailsDuringWriteThenRetrierUploads) {
   ASSERT_GE(rfd, 0) << std::strerror(errno);
 
   // Every write request now fails.
-  ASSERT_TRUE((*proxy)
+  ASSERT_TRUE(pm.proxy
                   ->AddRules(R"([{"match":{"method":"PUT"},"action":"status500","count":1000000},)"
                              R"({"match":{"method":"POST"},"action":"status500","count":1000000}])")
                   .ok());
-  CloseOutcome closed = BoundedClose(fd, m->get(), seconds(60));
+  CloseOutcome closed = BoundedClose(fd, pm.mount.get(), seconds(60));
   ASSERT_FALSE(closed.timed_out) << "close() did not return within 60 s";
   EXPECT_EQ(closed.rc, -1) << "close() succeeded although every PUT failed";
   EXPECT_EQ(closed.err, EIO) << std::strerror(closed.err);
@@ -313,18 +327,18 @@ TEST_F(FailureTest, ServerFailsDuringWriteThenRetrierUploads) {
   // too. The last release queues the file on the background retrier.
   ::close(rfd);
 
-  auto stats = (*proxy)->Stats();
+  auto stats = pm.proxy->Stats();
   if (stats.ok()) std::printf("proxy stats during the outage: %s\n", stats->c_str());
 
   // The server comes back: the retrier uploads the staged file.
-  ASSERT_TRUE((*proxy)->Reset().ok());
+  ASSERT_TRUE(pm.proxy->Reset().ok());
   // (Polled before any new open: a flush of another descriptor would upload
   // it too and hide a retrier that does nothing.)
-  EXPECT_TRUE(EventuallyStored(noauth_, *bucket, "during-outage.bin", data, seconds(90)));
+  EXPECT_TRUE(EventuallyStored(noauth_, pm.bucket, "during-outage.bin", data, seconds(90)));
   auto again = ReadWholeFile(path);
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_TRUE(*again == data) << "read through the mount differs, size " << again->size();
-  Status s = (*m)->Unmount();
+  Status s = pm.mount->Unmount();
   EXPECT_TRUE(s.ok()) << s.ToString();
 }
 
@@ -335,30 +349,20 @@ TEST_F(FailureTest, ServerFailsDuringWriteThenRetrierUploads) {
 // listed is EIO, and the outage costs one request's retries, not every
 // request's. Unmount ends normally (nothing was pending).
 TEST_F(FailureTest, AnUnreachableStoreStillShowsWhatTheMountKnew) {
-  auto bucket = noauth_->NewBucket();
-  ASSERT_TRUE(bucket.ok()) << bucket.status().ToString();
-  auto client = S3Client::Create(noauth_->ClientConfig(*bucket), SystemClock());
+  ProxiedMount pm;
+  ASSERT_NO_FATAL_FAILURE(MountThroughProxy("dir_ttl=1,retries=3", seconds(150), &pm));
+  auto client = S3Client::Create(noauth_->ClientConfig(pm.bucket), SystemClock());
   ASSERT_TRUE(client.ok()) << client.status().ToString();
   ASSERT_TRUE((*client)->Put("docs/a.txt", BodySource::FromMemory("alpha\n"), {}).ok());
   ASSERT_TRUE((*client)->Put("docs/b.txt", BodySource::FromMemory("bravo!\n"), {}).ok());
   ASSERT_TRUE((*client)->Put("other/c.txt", BodySource::FromMemory("c"), {}).ok());
-  auto proxy = FaultProxy::Start(noauth_->endpoint());
-  ASSERT_TRUE(proxy.ok()) << proxy.status().ToString();
-
-  MountSpec spec;
-  spec.moto = noauth_;
-  spec.bucket = *bucket;
-  spec.endpoint = (*proxy)->endpoint();
-  spec.mountpoint = mountpoint_;
-  spec.options = "dir_ttl=1,retries=3";
-  auto m = PailfsMount::Start(spec);
-  ASSERT_TRUE(m.ok()) << m.status().ToString();
-  const std::string root = (*m)->root();
+  PailfsMount* m = pm.mount.get();
+  const std::string root = m->root();
   auto before = RunShell("ls -ln " + root + " " + root + "/docs && cat " + root + "/docs/a.txt");
   ASSERT_TRUE(before.ok() && before->exit_code == 0) << (before.ok() ? before->output : "");
   EXPECT_NE(before->output.find("alpha"), std::string::npos) << before->output;
 
-  proxy->reset();  // connection refused from now on
+  pm.proxy.reset();  // connection refused from now on
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // past dir_ttl and attr_ttl
   const auto start = SteadyClock::now();
   auto after = RunShell("ls -ln " + root + "/docs && stat -c '%n %s' " + root + "/docs/b.txt && cat " +
@@ -379,10 +383,10 @@ TEST_F(FailureTest, AnUnreachableStoreStillShowsWhatTheMountKnew) {
   // retries=3 backs off at most 0.1 + 0.2 s; every request after the first
   // failed one is tried once.
   EXPECT_LT(offline, seconds(15));
-  EXPECT_NE((*m)->Log().find("answered from cached metadata"), std::string::npos) << (*m)->Log();
-  EXPECT_NE((*m)->Log().find("cannot be reached"), std::string::npos) << (*m)->Log();
-  Status s = (*m)->Unmount();
-  EXPECT_TRUE(s.ok()) << s.ToString() << "\n" << (*m)->Log();
+  EXPECT_NE(m->Log().find("answered from cached metadata"), std::string::npos) << m->Log();
+  EXPECT_NE(m->Log().find("cannot be reached"), std::string::npos) << m->Log();
+  Status s = m->Unmount();
+  EXPECT_TRUE(s.ok()) << s.ToString() << "\n" << m->Log();
 }
 
 // A mount of a fresh bucket with `name` open for writing and `data` written
