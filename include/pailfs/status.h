@@ -96,6 +96,12 @@ class [[nodiscard]] Status {
   int posix_errno() const { return state_ ? state_->posix_errno : 0; }
   // True when the operation may succeed if simply tried again later.
   bool retryable() const;
+  // True when the store could not be used just now (kUnavailable: 5xx,
+  // throttling, connection trouble; kDeadlineExceeded: timeouts), as
+  // opposed to an answer about the request itself (404, 403, ...).
+  bool unavailable() const {
+    return code() == Code::kUnavailable || code() == Code::kDeadlineExceeded;
+  }
   // "NotFound: message [S3 NoSuchKey, HTTP 404, request id X]".
   std::string ToString() const;
   // Prepends context: "context: message". Keeps code and service details.

@@ -128,12 +128,46 @@ std::optional<Listing> DirCache::GetFresh(const std::string& dir,
   return *listing;
 }
 
+const Listing* DirCache::LastLocked(const std::string& dir,
+                                    std::chrono::steady_clock::time_point now) const {
+  if (auto it = listings_.find(dir); it != listings_.end()) return &it->second;
+  if (persist_ == nullptr) return nullptr;
+  std::optional<Listing> loaded = LoadLocked(dir, now, true);
+  if (!loaded) return nullptr;
+  // Kept, with the time it was taken: later questions about the folder
+  // cost no load, and it is never fresh because of that.
+  Listing& slot = listings_[dir];
+  slot = std::move(loaded).value();
+  return &slot;
+}
+
 std::optional<Listing> DirCache::GetLast(const std::string& dir,
                                          std::chrono::steady_clock::time_point now) const {
   std::lock_guard<std::mutex> lock(mu_);
-  if (auto it = listings_.find(dir); it != listings_.end()) return it->second;
-  if (persist_ == nullptr) return std::nullopt;
-  return LoadLocked(dir, now, true);
+  const Listing* listing = LastLocked(dir, now);
+  if (listing == nullptr) return std::nullopt;
+  return *listing;
+}
+
+DirCache::Answer DirCache::FindLast(const std::string& dir, const std::string& name,
+                                    std::chrono::steady_clock::time_point now,
+                                    ListedEntry* out) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  const Listing* listing = LastLocked(dir, now);
+  if (listing == nullptr) return Answer::kUnknown;
+  auto e = listing->entries.find(name);
+  if (e == listing->entries.end()) return Answer::kAbsent;
+  if (out) *out = e->second;
+  return Answer::kPresent;
+}
+
+bool DirCache::LastMarker(const std::string& dir, std::chrono::steady_clock::time_point now,
+                          std::optional<ObjectInfo>* marker) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  const Listing* listing = LastLocked(dir, now);
+  if (listing == nullptr) return false;
+  *marker = listing->marker;
+  return true;
 }
 
 const Listing* DirCache::ForWalkLocked(const std::string& dir,

@@ -97,9 +97,14 @@ class DirCache {
   std::optional<Listing> GetFresh(const std::string& dir,
                                   std::chrono::steady_clock::time_point now) const;
   // The last listing of `dir` in memory or in the MetaCache, however old
-  // (for answers while the store cannot be reached); not cached as fresh.
+  // (for answers while the store cannot be reached; never taken as fresh):
+  // a copy; `name` in it; its marker (false: no such listing).
   std::optional<Listing> GetLast(const std::string& dir,
                                  std::chrono::steady_clock::time_point now) const;
+  Answer FindLast(const std::string& dir, const std::string& name,
+                  std::chrono::steady_clock::time_point now, ListedEntry* out) const;
+  bool LastMarker(const std::string& dir, std::chrono::steady_clock::time_point now,
+                  std::optional<ObjectInfo>* marker) const;
   // Up to `count` files of a fresh listing of `dir` (`expired_ok`: of the
   // last one in memory, however old), in name order, from the first name
   // not below `from`, every `stride`-th one (empty when there is no such
@@ -154,6 +159,10 @@ class DirCache {
   std::optional<Listing> LoadLocked(const std::string& dir,
                                     std::chrono::steady_clock::time_point now,
                                     bool expired_ok) const;
+  // The listing in memory, however old, else the MetaCache's (then kept in
+  // memory); nullptr when there is none. Requires mu_.
+  const Listing* LastLocked(const std::string& dir,
+                            std::chrono::steady_clock::time_point now) const;
   // FreshLocked, or (`expired_ok`) the last listing in memory.
   const Listing* ForWalkLocked(const std::string& dir, std::chrono::steady_clock::time_point now,
                                bool expired_ok) const;

@@ -39,21 +39,12 @@ std::optional<ObjectInfo> MetadataFetcher::Remembered(const ObjectInfo& listed) 
 
 bool MetadataFetcher::HeadDueOrRecent(const ObjectInfo& listed,
                                       std::chrono::nanoseconds within) const {
-  // A HEAD's result and its time are recorded together (under mu_), so a
-  // HEAD that ends between the checks below still counts as recent.
-  auto recent = [&] {
-    auto it = headed_.find(listed.key);
-    return it != headed_.end() && Now() - it->second < within;
-  };
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (recent()) return true;
-    auto it = by_key_.find(listed.key);
-    if (it != by_key_.end() && SameVersion(it->second, listed)) return false;
-  }
   if (!Remembered(listed)) return true;  // the version is unknown: its HEAD is due
+  // A HEAD's result and its time are recorded together (under mu_): one
+  // that ended after the check above is seen here as recent.
   std::lock_guard<std::mutex> lock(mu_);
-  return recent();
+  auto it = headed_.find(listed.key);
+  return it != headed_.end() && Now() - it->second < within;
 }
 
 std::chrono::steady_clock::time_point MetadataFetcher::Now() const {

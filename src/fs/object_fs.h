@@ -191,6 +191,9 @@ class ObjectFs final : public Filesystem {
   // goes into the record itself (one journal sync instead of a sync of the
   // staged file too), while the journal has room for it.
   Status CommitLocallyLocked(const InodePtr& inode);
+  // CommitLocallyLocked; on failure logs that the caller uploads instead
+  // and returns false.
+  bool KeptLocallyLocked(const InodePtr& inode);
   // Write-back (with a journal): journals the marker of folder `path` with
   // `w`, makes the record durable and returns true; the caller then marks
   // its inode (MarkerPendingLocked). False (a journal failure is logged):

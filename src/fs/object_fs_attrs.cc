@@ -150,15 +150,10 @@ Status ObjectFs::Truncate(const InodePtr& inode, uint64_t size) {
     n.local = true;
   });
   if (of->handles > 0) return Status::Ok();  // uploaded at close
-  if (WritesBack()) {
+  if (WritesBack() && KeptLocallyLocked(inode)) {
     // Like a close: durable locally now, uploaded in the background.
-    Status kept = CommitLocallyLocked(inode);
-    if (kept.ok()) {
-      retrier_->Enqueue(inode, true);
-      return Status::Ok();
-    }
-    PAILFS_LOG(kWarning) << "write-back: cannot keep \"" << snap.path
-                         << "\" safely on local disk (" << kept.ToString() << "); uploading it now";
+    retrier_->Enqueue(inode, true);
+    return Status::Ok();
   }
   Status s = UploadLocked(inode);
   if (!s.ok()) {

@@ -365,13 +365,10 @@ Status ObjectFs::Flush(Ino, uint64_t fh) {
   const InodePtr& inode = handle->inode;
   std::lock_guard<std::mutex> lock(inode->mu);
   OpenFile* of = inode->open.get();
-  if (WritesBack() && of && of->dirty && of->staged) {
-    // Write-back: durable on local disk now, uploaded in the background
-    // (queued at the last Release).
-    Status s = CommitLocallyLocked(inode);
-    if (s.ok()) return s;
-    PAILFS_LOG(kWarning) << "write-back: cannot keep \"" << inodes_.Snap(inode).path
-                         << "\" safely on local disk (" << s.ToString() << "); uploading it now";
+  // Write-back: durable on local disk now, uploaded in the background
+  // (queued at the last Release).
+  if (WritesBack() && of && of->dirty && of->staged && KeptLocallyLocked(inode)) {
+    return Status::Ok();
   }
   return UploadLocked(inode);
 }
@@ -455,7 +452,7 @@ Status ObjectFs::FlushAll() {
       return Status(unreachable.code(), "not tried: " + unreachable.ToString());
     }
     Status s = upload();
-    if (s.code() == Code::kUnavailable || s.code() == Code::kDeadlineExceeded) {
+    if (s.unavailable()) {
       unreachable = s;
       // The background uploads and the summary writer still running end
       // after their current try instead of waiting out their retries.

@@ -157,6 +157,14 @@ Status ObjectFs::CommitLocallyLocked(const InodePtr& inode) {
   return Status::Ok();
 }
 
+bool ObjectFs::KeptLocallyLocked(const InodePtr& inode) {
+  Status s = CommitLocallyLocked(inode);
+  if (s.ok()) return true;
+  PAILFS_LOG(kWarning) << "write-back: cannot keep \"" << inodes_.Snap(inode).path
+                       << "\" safely on local disk (" << s.ToString() << "); uploading it now";
+  return false;
+}
+
 void ObjectFs::Recover() {
   if (journal_ == nullptr) return;
   AbortOrphanedUploads();

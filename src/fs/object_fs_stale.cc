@@ -13,8 +13,7 @@
 namespace pailfs::fs {
 
 bool ObjectFs::StaleAllowed(const Status& s) const {
-  return config_.stale_if_error &&
-         (s.code() == Code::kUnavailable || s.code() == Code::kDeadlineExceeded);
+  return config_.stale_if_error && s.unavailable();
 }
 
 void ObjectFs::NoteStale(const std::string& path, const Status& why) {
@@ -40,21 +39,21 @@ Result<std::optional<NodeInfo>> ObjectFs::ResolveStale(const std::string& dir,
       return std::optional<NodeInfo>(snap.info);
     }
   }
-  std::optional<Listing> last = dirs_.GetLast(dir, Mono());
-  if (!last) return why;
-  auto it = last->entries.find(name);
-  if (it == last->entries.end()) {
+  ListedEntry entry;
+  const DirCache::Answer answer = dirs_.FindLast(dir, name, Mono(), &entry);
+  if (answer == DirCache::Answer::kUnknown) return why;
+  if (answer == DirCache::Answer::kAbsent) {
     NoteStale(path, why);
     return std::optional<NodeInfo>();
   }
-  NodeInfo info = FromListed(it->second);  // with remembered HEAD results
+  NodeInfo info = FromListed(entry);  // with remembered HEAD results
   if (want_meta && !info.meta_known) {
     if (info.kind != Kind::kDir) return why;  // never HEADed
     // A folder's metadata is its marker's, known from its own listing.
-    std::optional<Listing> own = dirs_.GetLast(path, Mono());
-    if (!own) return why;
-    if (own->marker) {
-      std::optional<ObjectInfo> marker = fetcher_.Remembered(*own->marker);
+    std::optional<ObjectInfo> own_marker;
+    if (!dirs_.LastMarker(path, Mono(), &own_marker)) return why;
+    if (own_marker) {
+      std::optional<ObjectInfo> marker = fetcher_.Remembered(*own_marker);
       if (!marker) return why;
       ApplyHead(*marker, &info);
       info.last_modified = marker->last_modified;

@@ -14,7 +14,7 @@ Status S3ClientImpl::HeadBucket() {
   const Status& status = response.status();
   const ServiceError* service = status.service();
   if (service == nullptr) {
-    if (status.code() == Code::kUnavailable || status.code() == Code::kDeadlineExceeded) {
+    if (status.unavailable()) {
       const EndpointTarget t = target();
       return Status(Code::kUnavailable,
                     "cannot reach endpoint " + t.scheme + "://" + t.host + t.base_path + ": " +

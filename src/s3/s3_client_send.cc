@@ -135,9 +135,7 @@ Result<HttpResponse> S3ClientImpl::Send(const S3Request& request) {
     if (stop_retrying_ || one_try) return status;
     if (!retry_.ShouldRetry(status, attempt)) {
       // No answer at all after every try: the endpoint cannot be reached.
-      const bool no_answer = !reply.ok() && (status.code() == Code::kUnavailable ||
-                                             status.code() == Code::kDeadlineExceeded);
-      if (no_answer && attempt > 1 && !unreachable_.exchange(true)) {
+      if (!reply.ok() && status.unavailable() && attempt > 1 && !unreachable_.exchange(true)) {
         PAILFS_LOG(kError) << "the S3 endpoint cannot be reached (" << status.ToString()
                            << " after " << attempt
                            << " tries); until it answers, each request is tried once";
